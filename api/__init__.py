@@ -1,0 +1,42 @@
+"""The web side: Flask app factory, the v1 REST API and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from engine.config import Settings
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the WSGI app. ``overrides`` may set APPROUTE_DATABASE_URL and friends (tests do)."""
+    from api import auth, db_session, errors
+    from api.blueprints import definitions, instances, tasks
+    from api.extensions import api
+
+    app = Flask(__name__)
+    environ = dict(__import__("os").environ)
+    environ.update({k: str(v) for k, v in (overrides or {}).items() if k.startswith("APPROUTE_")})
+    settings = Settings.from_env(environ)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        APPROUTE_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        API_TITLE="approute",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update({k: v for k, v in (overrides or {}).items() if not k.startswith("APPROUTE_")})
+    db_session.init_app(app, settings)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for module in (definitions, instances, tasks):
+        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
+    auth.init_app(app)
+    errors.init_app(app)
+    return app

@@ -1,0 +1,71 @@
+"""/api/v1/instances and starting instances under /api/v1/definitions/{key}/instances."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import presenters
+from api.auth import current_user
+from api.db_session import db
+from api.schemas import (
+    AuditEventSchema,
+    ApiErrorSchema,
+    InstanceQueryArgsSchema,
+    InstanceSchema,
+    InstanceSummarySchema,
+)
+from engine.models import InstanceStatus
+from engine.services import instances
+
+blp = Blueprint("instances", __name__, description="Process instances (requests)")
+
+
+@blp.route("")
+class Instances(MethodView):
+    @blp.arguments(InstanceQueryArgsSchema, location="query")
+    @blp.response(200, InstanceSummarySchema(many=True))
+    def get(self, args):
+        """The caller's own instances and their reports'; every instance for HR and admin."""
+        status = InstanceStatus(args["status"]) if args["status"] else None
+        rows = instances.list_instances(
+            db(),
+            viewer=current_user(),
+            key=args["key"],
+            status=status,
+            limit=args["limit"],
+            offset=args["offset"],
+        )
+        return presenters.instance_summaries(db(), rows)
+
+
+@blp.route("/<uuid:instance_id>")
+class InstanceById(MethodView):
+    @blp.response(200, InstanceSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, instance_id: uuid.UUID):
+        """Status, data and open tasks of one instance."""
+        row = instances.get_instance(db(), instance_id, viewer=current_user())
+        return presenters.instance(db(), row, instances.open_tasks(db(), row.id))
+
+
+@blp.route("/<uuid:instance_id>/history")
+class InstanceHistory(MethodView):
+    @blp.response(200, AuditEventSchema(many=True))
+    def get(self, instance_id: uuid.UUID):
+        """The audit events of one instance, oldest first."""
+        return presenters.events(db(), instances.history(db(), instance_id, viewer=current_user()))
+
+
+@blp.route("/<uuid:instance_id>/cancel")
+class InstanceCancel(MethodView):
+    @blp.response(200, InstanceSchema)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema)
+    def post(self, instance_id: uuid.UUID):
+        """Cancel a running instance (its initiator or an admin)."""
+        row = instances.cancel_instance(db(), instance_id, actor=current_user())
+        return presenters.instance(db(), row, [])
+

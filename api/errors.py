@@ -1,0 +1,48 @@
+"""Every error leaves the API as JSON ``{code, status, message, errors}``."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+
+from engine import errors as engine_errors
+
+STATUS_FOR = {
+    engine_errors.NotFound: 404,
+    engine_errors.Forbidden: 403,
+    engine_errors.Conflict: 409,
+    engine_errors.InvalidData: 422,
+    engine_errors.InvalidBundle: 422,
+    engine_errors.InstanceFailed: 422,
+}
+
+
+def error_body(status: int, message: str, errors=None) -> dict:
+    """The one error shape of the API."""
+    return {
+        "code": status,
+        "status": HTTPStatus(status).phrase,
+        "message": message,
+        "errors": errors if errors is not None else {},
+    }
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(engine_errors.EngineError)
+    def _engine_error(exc: engine_errors.EngineError):
+        status = STATUS_FOR.get(type(exc), 400)
+        return error_body(status, exc.message, exc.details), status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        data = getattr(exc, "data", None) or {}
+        message = data.get("message") or exc.description or HTTPStatus(exc.code).phrase
+        errors = data.get("messages") or data.get("errors")
+        if errors and exc.code == 422 and "message" not in data:
+            message = "the request body is not valid"
+        response = exc.get_response()
+        response.data = app.json.dumps(error_body(exc.code, message, errors))
+        response.content_type = "application/json"
+        return response

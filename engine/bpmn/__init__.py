@@ -1,0 +1,1 @@
+"""The only package that imports SpiffWorkflow: parsing, sandboxed scripting, state and runtime."""

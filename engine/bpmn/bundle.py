@@ -1,0 +1,297 @@
+"""Turn uploaded files into a deployable bundle, or a report of what is wrong and where.
+
+A bundle is one BPMN file plus the DMN and JSON Schema form files it references. Every problem
+becomes a report entry ``{file, element_id, line, message}``; nothing escapes as an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins import (
+    ExclusiveGatewayMixin,
+    InclusiveGatewayMixin,
+    ScriptTaskMixin,
+)
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from engine.bpmn.assignment import AssignmentError, parse_assignment
+from engine.bpmn.sandbox import SandboxViolation, compile_expression, compile_script
+from engine.bpmn.state import dump_specs
+from engine.bpmn.xml import UnsafeXml, parse_xml
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+MAX_BUNDLE_BYTES = 20 * 1024 * 1024
+ASSIGNMENT_ATTRIBUTES = {
+    "assignee": "assignee",
+    "candidate_users": "candidateUsers",
+    "candidate_groups": "candidateGroups",
+}
+FORM_KEY_PREFIXES = ("embedded:deployment:", "embedded:app:", "deployment:", "app:")
+
+
+@dataclass
+class ReportEntry:
+    file: str | None
+    element_id: str | None
+    line: int | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "element_id": self.element_id,
+            "line": self.line,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Bundle:
+    """A validated bundle, ready to be stored as a new version."""
+
+    key: str
+    name: str
+    spec_json: str
+    task_meta: dict[str, dict[str, Any]]
+    forms: dict[str, Any]
+    start_form: str | None
+    files: dict[str, bytes]
+    checksum: str
+
+
+@dataclass
+class _Intake:
+    files: dict[str, bytes]
+    report: list[ReportEntry] = field(default_factory=list)
+    bpmn_name: str | None = None
+    bpmn_tree: Any = None
+    dmn_trees: dict[str, Any] = field(default_factory=dict)
+    forms: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def error(self, message: str, *, file=None, element_id=None, line=None) -> None:
+        if line is None and element_id:
+            line = self.lines.get(element_id)
+        self.report.append(ReportEntry(file or self.bpmn_name, element_id, line, message))
+
+
+class BundleRefused(Exception):
+    """The bundle cannot be deployed; ``report`` lists every problem found."""
+
+    def __init__(self, report: list[ReportEntry]):
+        super().__init__(f"bundle refused with {len(report)} problem(s)")
+        self.report = report
+
+
+def bundle_checksum(files: dict[str, bytes]) -> str:
+    """A digest over file names and contents; equal bundles have equal checksums."""
+    digest = hashlib.sha256()
+    for filename in sorted(files):
+        digest.update(filename.encode() + b"\0" + hashlib.sha256(files[filename]).digest())
+    return digest.hexdigest()
+
+
+def build_bundle(files: dict[str, bytes]) -> Bundle:
+    """Validate uploaded files and build the spec. Raises BundleRefused with the full report."""
+    intake = _Intake(files=files)
+    _read_files(intake)
+    if intake.report:
+        raise BundleRefused(intake.report)
+    key, name = _choose_process(intake)
+    if intake.report:
+        raise BundleRefused(intake.report)
+    task_meta, start_form = _read_task_meta(intake, key)
+    spec_json = _build_spec(intake, key)
+    if intake.report:
+        raise BundleRefused(intake.report)
+    return Bundle(
+        key=key,
+        name=name,
+        spec_json=spec_json,
+        task_meta=task_meta,
+        forms=intake.forms,
+        start_form=start_form,
+        files=dict(files),
+        checksum=bundle_checksum(files),
+    )
+
+
+def _read_files(intake: _Intake) -> None:
+    if not intake.files:
+        intake.error("no files were uploaded")
+        return
+    if sum(len(c) for c in intake.files.values()) > MAX_BUNDLE_BYTES:
+        intake.error(f"the bundle is larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB")
+        return
+    bpmn_files = [n for n in intake.files if n.lower().endswith(".bpmn")]
+    if len(bpmn_files) != 1:
+        intake.error(f"a bundle holds exactly one .bpmn file, found {len(bpmn_files)}")
+    for filename, content in intake.files.items():
+        lower = filename.lower()
+        if lower.endswith((".bpmn", ".dmn")):
+            try:
+                tree = parse_xml(content)
+            except UnsafeXml as exc:
+                intake.error(str(exc), file=filename, line=exc.line)
+                continue
+            if lower.endswith(".bpmn"):
+                intake.bpmn_name, intake.bpmn_tree = filename, tree
+                intake.lines = {
+                    el.get("id"): el.sourceline for el in tree.iter() if el.get("id") is not None
+                }
+            else:
+                intake.dmn_trees[filename] = tree
+        elif lower.endswith(".json"):
+            _read_form(intake, filename, content)
+        else:
+            intake.error("unsupported file type: expected .bpmn, .dmn or .json", file=filename)
+
+
+def _read_form(intake: _Intake, filename: str, content: bytes) -> None:
+    try:
+        schema = json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        intake.error(f"not valid JSON: {exc}", file=filename, line=line)
+        return
+    if not isinstance(schema, dict):
+        intake.error("a form must be a JSON Schema object", file=filename)
+        return
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        intake.error(f"not a valid JSON Schema at {where}: {exc.message}", file=filename)
+        return
+    intake.forms[posixpath.basename(filename)] = schema
+
+
+def _choose_process(intake: _Intake) -> tuple[str, str]:
+    root = intake.bpmn_tree.getroot()
+    processes = root.findall(f"{{{BPMN_NS}}}process")
+    called = {el.get("calledElement") for el in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    executable = [p for p in processes if p.get("isExecutable", "false").lower() == "true"]
+    candidates = [p for p in executable if p.get("id") not in called] or executable
+    if not candidates and len(processes) == 1:
+        candidates = processes
+    if len(candidates) != 1:
+        ids = ", ".join(p.get("id", "?") for p in candidates) or "none"
+        intake.error(
+            f"expected one executable process to deploy, found {len(candidates)} ({ids}); "
+            'mark the one to deploy with isExecutable="true"'
+        )
+        return "", ""
+    process = candidates[0]
+    return process.get("id"), process.get("name") or process.get("id")
+
+
+def _form_reference(element) -> str | None:
+    for props in element.iter(f"{{{SPIFF_NS}}}property"):
+        if props.get("name") == "formJsonSchemaFilename" and props.get("value"):
+            return props.get("value")
+    form_key = element.get(f"{{{CAMUNDA_NS}}}formKey")
+    if form_key:
+        for prefix in FORM_KEY_PREFIXES:
+            if form_key.startswith(prefix):
+                form_key = form_key[len(prefix) :]
+        return form_key
+    return None
+
+
+def _read_task_meta(intake: _Intake, key: str) -> tuple[dict[str, dict[str, Any]], str | None]:
+    root = intake.bpmn_tree.getroot()
+    meta: dict[str, dict[str, Any]] = {}
+    for task in root.iter(f"{{{BPMN_NS}}}userTask", f"{{{BPMN_NS}}}manualTask"):
+        element_id = task.get("id")
+        form = _checked_form(intake, task)
+        meta[element_id] = {"form": form}
+        for field_name, attribute in ASSIGNMENT_ATTRIBUTES.items():
+            value = (task.get(f"{{{CAMUNDA_NS}}}{attribute}") or "").strip() or None
+            meta[element_id][field_name] = value
+            if value:
+                try:
+                    parse_assignment(value)
+                except AssignmentError as exc:
+                    intake.error(str(exc), element_id=element_id, line=task.sourceline)
+    start_form = None
+    process = next(p for p in root.findall(f"{{{BPMN_NS}}}process") if p.get("id") == key)
+    for start in process.findall(f"{{{BPMN_NS}}}startEvent"):
+        start_form = _checked_form(intake, start) or start_form
+    return meta, start_form
+
+
+def _checked_form(intake: _Intake, element) -> str | None:
+    reference = _form_reference(element)
+    if reference is None:
+        return None
+    name = posixpath.basename(reference)
+    if name not in intake.forms:
+        intake.error(
+            f"form '{reference}' is referenced but not in the bundle",
+            element_id=element.get("id"),
+            line=element.sourceline,
+        )
+        return None
+    return name
+
+
+def _build_spec(intake: _Intake, key: str) -> str:
+    parser = SpiffBpmnParser()
+    try:
+        parser.add_bpmn_xml(intake.bpmn_tree.getroot(), filename=intake.bpmn_name)
+        for filename, tree in intake.dmn_trees.items():
+            parser.add_dmn_xml(tree.getroot(), filename=filename)
+        spec = parser.get_spec(key)
+        subprocess_specs = parser.get_subprocess_specs(key)
+    except ValidationException as exc:
+        element_id = exc.id or None
+        line = exc.line_number if isinstance(exc.line_number, int) and exc.line_number else None
+        message = str(exc).split("\n")[0]
+        if "found two items" in message:
+            message = "a sequence flow or reference points at an element that does not exist"
+        intake.error(message, file=exc.file_name or None, element_id=element_id, line=line)
+        return ""
+    except (etree.LxmlError, KeyError, AttributeError, TypeError, ValueError, IndexError) as exc:
+        intake.error(f"the diagram could not be built: {type(exc).__name__}: {exc}")
+        return ""
+    for process_spec in [spec, *subprocess_specs.values()]:
+        _lint(intake, process_spec)
+    if intake.report:
+        return ""
+    return dump_specs(spec, subprocess_specs)
+
+
+def _lint(intake: _Intake, spec) -> None:
+    """Compile every script and condition in the sandbox, so refusals happen at upload."""
+    for task_spec in spec.task_specs.values():
+        element_id = getattr(task_spec, "bpmn_id", None)
+        sources: list[tuple[str, str, str]] = []
+        if isinstance(task_spec, ScriptTaskMixin):
+            sources.append(("script", task_spec.script, "exec"))
+        for attr in ("prescript", "postscript"):
+            if getattr(task_spec, attr, None):
+                sources.append((attr, getattr(task_spec, attr), "exec"))
+        if isinstance(task_spec, ExclusiveGatewayMixin | InclusiveGatewayMixin):
+            for condition, target in task_spec.cond_task_specs:
+                if condition is not None:
+                    sources.append((f"condition to {target}", condition.args[0], "eval"))
+        for what, source, mode in sources:
+            if not source:
+                continue
+            try:
+                (compile_script if mode == "exec" else compile_expression)(source)
+            except SandboxViolation as exc:
+                intake.error(f"{what} is refused: {exc}", element_id=element_id)
+            except SyntaxError as exc:
+                intake.error(f"{what} has a syntax error: {exc.msg}", element_id=element_id)

@@ -1,0 +1,159 @@
+"""Drive one workflow: create, restore, step, complete a user task, and describe its state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
+from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.assignment import evaluate_assignment
+from engine.bpmn.sandbox import SandboxEnvironment, SandboxViolation
+from engine.bpmn.state import dump_workflow, load_specs, load_workflow
+from rules import REGISTRY
+
+# SpiffWorkflow's task iterator stops at depth 1000, so a task deeper in the tree is never seen
+# and the instance stalls without an error (notes/spiffworkflow.md §6.3). Compaction keeps most
+# trees shallow; this lifts the limit for the branches compaction cannot cut.
+_unpatched_iterator = BpmnBaseWorkflow.get_tasks_iterator
+
+
+def _deep_tasks_iterator(self, first_task=None, **kwargs):
+    kwargs.setdefault("max_depth", 10**9)
+    return _unpatched_iterator(self, first_task, **kwargs)
+
+
+BpmnBaseWorkflow.get_tasks_iterator = _deep_tasks_iterator
+
+SCRIPT_ENGINE = PythonScriptEngine(environment=SandboxEnvironment(REGISTRY))
+
+
+class StepFailed(Exception):
+    """A script, condition or expression failed while the workflow ran."""
+
+    def __init__(self, message: str, element_id: str | None):
+        super().__init__(message)
+        self.element_id = element_id
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A user task waiting for a person."""
+
+    id: UUID
+    element_id: str
+    name: str
+    lane: str | None
+    data: dict[str, Any]
+
+
+def _attach(workflow: BpmnWorkflow) -> BpmnWorkflow:
+    workflow.script_engine = SCRIPT_ENGINE
+    return workflow
+
+
+def start_workflow(spec_json: str, data: dict[str, Any]) -> BpmnWorkflow:
+    """Create an instance of a definition, seed it with the start form data and run it."""
+    spec, subprocess_specs = load_specs(spec_json)
+    workflow = _attach(BpmnWorkflow(spec, subprocess_specs))
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    run(workflow)
+    return workflow
+
+
+def restore_workflow(state_json: str, spec_json: str) -> BpmnWorkflow:
+    """Rebuild a stored instance."""
+    return _attach(load_workflow(state_json, spec_json))
+
+
+def save_workflow(workflow: BpmnWorkflow) -> str:
+    """Serialize an instance for storage (compacted, without the spec)."""
+    return dump_workflow(workflow)
+
+
+def run(workflow: BpmnWorkflow) -> None:
+    """Run every automatic task until the workflow waits on people, timers or messages."""
+    try:
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+    except SandboxViolation as exc:
+        raise StepFailed(f"refused by the sandbox: {exc}", None) from exc
+    except SpiffWorkflowException as exc:
+        task = getattr(exc, "task", None)
+        element_id = task.task_spec.bpmn_id if task is not None else None
+        raise StepFailed(_describe(exc), element_id) from exc
+
+
+def _describe(exc: SpiffWorkflowException) -> str:
+    inner = getattr(exc, "error_type", None) or ""
+    message = str(exc).split("\n")[0]
+    return f"{inner}: {message}" if inner and inner not in message else message
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
+    """The user and manual tasks that are ready, including those inside sub-processes."""
+    tasks = workflow.get_tasks(task_filter=BpmnTaskFilter(state=TaskState.READY, manual=True))
+    return [
+        ReadyTask(
+            id=t.id,
+            element_id=t.task_spec.bpmn_id,
+            name=t.task_spec.bpmn_name or t.task_spec.bpmn_id,
+            lane=t.task_spec.lane,
+            data=t.data,
+        )
+        for t in tasks
+    ]
+
+
+def complete_user_task(workflow: BpmnWorkflow, task_id: UUID, data: dict[str, Any]) -> None:
+    """Complete a ready user task with form data, then run the workflow on.
+
+    Raises LookupError if the task is not a ready user task of this workflow.
+    """
+    try:
+        task = workflow.get_task_from_id(task_id)
+    except TaskNotFoundException:
+        raise LookupError(f"task {task_id} is not part of this instance") from None
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise LookupError(f"task {task_id} is not waiting for input")
+    task.data.update(data)
+    try:
+        task.run()
+    except SpiffWorkflowException as exc:
+        raise StepFailed(_describe(exc), task.task_spec.bpmn_id) from exc
+    run(workflow)
+
+
+def cancel_workflow(workflow: BpmnWorkflow) -> None:
+    """Cancel every unfinished task."""
+    workflow.cancel()
+
+
+def is_completed(workflow: BpmnWorkflow) -> bool:
+    """True when the workflow reached its end."""
+    return workflow.is_completed()
+
+
+def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The instance's business data: the workflow data merged over the latest task data."""
+    data: dict[str, Any] = {}
+    if workflow.last_task is not None:
+        data.update(workflow.last_task.data)
+    data.update(workflow.data)
+    return data
+
+
+def evaluate_in_task(task_data: dict[str, Any], value: str, extra: dict[str, Any]) -> list[str]:
+    """Resolve an assignment attribute against a task's data and extra names (initiator...)."""
+
+    def _evaluate(source: str) -> Any:
+        return SCRIPT_ENGINE.environment.evaluate(source, dict(task_data), extra)
+
+    return evaluate_assignment(value, _evaluate)

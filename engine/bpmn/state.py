@@ -1,0 +1,180 @@
+"""Workflow state as JSON, with the spec stored once per definition version.
+
+SpiffWorkflow's serializer writes the whole spec into every instance. Here the spec is
+serialized once at deploy time and cached in memory per definition; instance state holds
+only the task tree, and is compacted so that a step costs the same at round 1 and 1,000.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+STATE_FORMAT = "approute-1"
+
+
+class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+    """Converts a workflow without its specs; they are supplied from the per-version cache."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def restore(self, dct: dict, spec: BpmnProcessSpec, subprocess_specs: dict) -> BpmnWorkflow:
+        """Rebuild a workflow from ``to_dict`` output and already-restored specs."""
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_registry():
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = SpecFreeWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Form data is JSON, but scripts may produce dates and decimals; keep them round-trippable.
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    return registry
+
+
+REGISTRY = _build_registry()
+def _find_workflow_converter() -> SpecFreeWorkflowConverter:
+    restore = REGISTRY.convert_from_dict["BpmnWorkflow"]
+    # DictionaryConverter wraps the bound method in functools.partial(_obj_from_dict, func)
+    return restore.args[0].__self__
+
+
+_WORKFLOW_CONVERTER = _find_workflow_converter()
+
+
+def dump_specs(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
+    """Serialize a process spec and its called sub-process specs once, at deploy time."""
+    return json.dumps(
+        {
+            "format": STATE_FORMAT,
+            "spec": REGISTRY.convert(spec),
+            "subprocess_specs": {k: REGISTRY.convert(v) for k, v in subprocess_specs.items()},
+        }
+    )
+
+
+@lru_cache(maxsize=256)
+def _restore_specs(spec_json: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+    doc = json.loads(spec_json)
+    spec = REGISTRY.restore(doc["spec"])
+    subs = {k: REGISTRY.restore(v) for k, v in doc["subprocess_specs"].items()}
+    return spec, subs
+
+
+def load_specs(spec_json: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+    """Restore the specs of a definition version; cached, since versions are immutable."""
+    return _restore_specs(spec_json)
+
+
+def dump_workflow(workflow: BpmnWorkflow) -> str:
+    """Serialize instance state without the spec, after compacting the task tree."""
+    compact(workflow)
+    return json.dumps(REGISTRY.convert(workflow), separators=(",", ":"))
+
+
+def load_workflow(state_json: str, spec_json: str) -> BpmnWorkflow:
+    """Restore an instance from its state and its definition's spec."""
+    spec, subs = load_specs(spec_json)
+    data = json.loads(state_json)
+    data.pop("typename", None)
+    return _WORKFLOW_CONVERTER.restore(data, spec, subs)
+
+
+def compact(workflow: BpmnWorkflow) -> None:
+    """Drop finished history from the task tree so its size tracks live work, not age.
+
+    The tree is cut at the deepest task above which everything is finished: that task becomes
+    the new root and every task outside its subtree is removed. Finished tasks only hold data
+    that was already copied to their children, and the audit log keeps the history, so nothing
+    a later step needs is lost. Data of finished tasks whose children are finished is dropped.
+    """
+    for sub in [workflow, *workflow.subprocesses.values()]:
+        _cut_finished_prefix(workflow, sub)
+        _drop_copied_data(sub)
+
+
+def _has_live_work(task, memo: dict) -> bool:
+    key = task.id
+    if key not in memo:
+        memo[key] = not task.has_state(TaskState.FINISHED_MASK) or any(
+            _has_live_work(child, memo) for child in task.children
+        )
+    return memo[key]
+
+
+def _cut_finished_prefix(top: BpmnWorkflow, workflow) -> None:
+    root = workflow.task_tree
+    if root is None:
+        return
+    memo: dict = {}
+    cut = root
+    while cut.has_state(TaskState.FINISHED_MASK):
+        live = [child for child in cut.children if _has_live_work(child, memo)]
+        if len(live) != 1:
+            break
+        cut = live[0]
+    # The cut task keeps a finished parent only when it is itself finished; a live task
+    # may still need its parent (boundary events, joins), so stop one level above it.
+    if not cut.has_state(TaskState.FINISHED_MASK) and cut.parent is not None:
+        cut = cut.parent
+    if cut is root:
+        return
+    keep = {t.id for t in _walk(cut)}
+    for task_id in [tid for tid in workflow.tasks if tid not in keep]:
+        del workflow.tasks[task_id]
+        top.subprocesses.pop(task_id, None)
+    cut._parent = None
+    workflow.task_tree = cut
+    if workflow.last_task is not None and workflow.last_task.id not in keep:
+        workflow.last_task = None
+
+
+def _walk(task):
+    stack = [task]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _drop_copied_data(workflow) -> None:
+    for task in workflow.tasks.values():
+        if not task.has_state(TaskState.COMPLETED) or not task.data:
+            continue
+        children = task.children
+        if children and all(c.has_state(TaskState.FINISHED_MASK) for c in children):
+            task.data = {}
+
+
+def json_default(value: Any) -> Any:
+    """JSON encoder fallback for dates and decimals in instance data exposed to the API."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

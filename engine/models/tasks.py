@@ -1,0 +1,55 @@
+"""The human-task read model: one row per user task that became ready."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base
+from engine.models._types import BigIntId, UtcDateTime, utcnow
+
+
+class TaskStatus(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class HumanTask(Base):
+    __tablename__ = "human_tasks"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, comment="the SpiffWorkflow task id")
+    instance_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    element_id: Mapped[str] = mapped_column(String(255), comment="BPMN id of the user task")
+    name: Mapped[str] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    form: Mapped[str | None] = mapped_column(String(255), comment="form file name in the bundle")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[TaskStatus] = mapped_column(default=TaskStatus.OPEN, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    candidates: Mapped[list[TaskCandidate]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class TaskCandidate(Base):
+    """A user or a role that may claim an unassigned task."""
+
+    __tablename__ = "task_candidates"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    task_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("human_tasks.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(64), index=True, comment="lower-case")

@@ -1,0 +1,55 @@
+"""The demo organisation `make run` seeds, so a newcomer can use the API at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import User
+from engine.services import users
+
+DEMO_DOMAIN = "demo.approute.test"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    key: str
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    manager: str | None = None
+    department: str | None = None
+
+
+DEMO_PEOPLE = (
+    DemoPerson("hr", f"hr@{DEMO_DOMAIN}", "Ольга Кадрова", ("hr", "employee")),
+    DemoPerson("designer", f"designer@{DEMO_DOMAIN}", "Денис Схемов", ("designer", "employee")),
+    DemoPerson("manager_sales", f"sales.head@{DEMO_DOMAIN}", "Марина Продажина", ("manager", "employee"), None, "SALES"),
+    DemoPerson("manager_ops", f"ops.head@{DEMO_DOMAIN}", "Олег Сменов", ("manager", "employee"), None, "OPS"),
+    DemoPerson("employee_sales_1", f"anna@{DEMO_DOMAIN}", "Анна Иванова", ("employee",), "manager_sales", "SALES"),
+    DemoPerson("employee_sales_2", f"boris@{DEMO_DOMAIN}", "Борис Петров", ("employee",), "manager_sales", "SALES"),
+    DemoPerson("employee_ops_1", f"vera@{DEMO_DOMAIN}", "Вера Сидорова", ("employee",), "manager_ops", "OPS"),
+    DemoPerson("employee_ops_2", f"gleb@{DEMO_DOMAIN}", "Глеб Кузнецов", ("employee",), "manager_ops", "OPS"),
+)
+
+
+def seed_demo(session: Session) -> list[tuple[DemoPerson, User, str]]:
+    """Create the demo people (once) and issue each a fresh API token."""
+    by_key = {p.key: p for p in DEMO_PEOPLE}
+    seeded = []
+    for person in DEMO_PEOPLE:
+        user = session.scalar(select(User).where(User.email == person.email))
+        if user is None:
+            manager_email = by_key[person.manager].email if person.manager else None
+            user = users.create_user(
+                session,
+                email=person.email,
+                name=person.name,
+                roles=person.roles,
+                manager_email=manager_email,
+                department=person.department,
+            )
+        seeded.append((person, user, users.create_token(session, email=person.email)))
+    return seeded

@@ -1,0 +1,115 @@
+"""Persist what a workflow step did: state, status, human tasks and their audit events.
+
+Start, complete and cancel all end here, inside the caller's transaction, so a step is
+stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.bpmn import runtime
+from engine.bpmn.state import json_default
+from engine.models import (
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    TaskCandidate,
+    TaskStatus,
+    User,
+)
+from engine.models._types import utcnow
+from engine.services import assignment, audit
+from engine.services.definitions import DefinitionSnapshot
+
+
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(data, default=json_default))
+
+
+def persist_step(
+    session: Session,
+    *,
+    instance: ProcessInstance,
+    workflow,
+    definition: DefinitionSnapshot,
+    initiator: User,
+    actor: User | None,
+) -> list[HumanTask]:
+    """Write the workflow's new state and bring the human-task rows in line with it.
+
+    Returns the human tasks created by this step.
+    """
+    now = utcnow()
+    ready = {t.id: t for t in runtime.ready_user_tasks(workflow)}
+    open_rows = list(
+        session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN
+            )
+        )
+    )
+    for row in open_rows:
+        if row.id not in ready:
+            # The token moved on without a person: a boundary event, a cancellation.
+            row.status = TaskStatus.CANCELLED
+            row.completed_at = now
+            audit.record(session, "task.cancelled", actor=actor, instance_id=instance.id, task_id=row.id)
+    known = {row.id for row in open_rows}
+    created = []
+    for task in ready.values():
+        if task.id in known:
+            continue
+        created.append(_create_task_row(session, instance, definition, initiator, actor, task, now))
+
+    instance.data = _json_safe(runtime.current_data(workflow))
+    instance.updated_at = now
+    if runtime.is_completed(workflow) and instance.status == InstanceStatus.RUNNING:
+        instance.status = InstanceStatus.COMPLETED
+        instance.active_business_key = None
+        instance.completed_at = now
+        audit.record(session, "instance.completed", actor=actor, instance_id=instance.id)
+    instance.state = runtime.save_workflow(workflow)
+    return created
+
+
+def _create_task_row(session, instance, definition, initiator, actor, task, now) -> HumanTask:
+    meta = definition.task_meta.get(task.element_id, {})
+    who = assignment.resolve(
+        session,
+        element_id=task.element_id,
+        lane=task.lane,
+        meta=meta,
+        initiator=initiator,
+        task_data=task.data,
+    )
+    row = HumanTask(
+        id=task.id,
+        instance_id=instance.id,
+        element_id=task.element_id,
+        name=task.name,
+        lane=task.lane,
+        form=meta.get("form"),
+        assignee_id=who.assignee.id if who.assignee else None,
+        status=TaskStatus.OPEN,
+        created_at=now,
+        candidates=[TaskCandidate(user_id=u.id) for u in who.candidate_users]
+        + [TaskCandidate(role=r) for r in who.candidate_roles],
+    )
+    session.add(row)
+    audit.record(
+        session,
+        "task.created",
+        actor=actor,
+        instance_id=instance.id,
+        task_id=task.id,
+        element_id=task.element_id,
+        assignee=who.assignee.email if who.assignee else None,
+        candidate_users=[u.email for u in who.candidate_users],
+        candidate_roles=who.candidate_roles,
+    )
+    return row

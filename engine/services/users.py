@@ -1,0 +1,115 @@
+"""People, roles and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import Conflict, InvalidData, NotFound
+from engine.models import ROLES, ApiToken, User, UserRole
+
+TOKEN_PREFIX = "art_"
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are logins; compare them case-insensitively."""
+    return email.strip().lower()
+
+
+def get_user_by_email(session: Session, email: str) -> User:
+    """Raises NotFound if no user has this e-mail."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound(f"no user with e-mail {normalise_email(email)}")
+    return user
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    manager_email: str | None = None,
+    department: str | None = None,
+) -> User:
+    """Create a user with one or more roles.
+
+    Raises InvalidData for an unknown role, a malformed e-mail or an unknown manager;
+    Conflict if the e-mail is taken.
+    """
+    email = normalise_email(email)
+    role_set = sorted({r.strip().lower() for r in roles if r.strip()}) or ["employee"]
+    problems = []
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        problems.append({"field": "email", "message": "not an e-mail address"})
+    if not name.strip():
+        problems.append({"field": "name", "message": "a name is required"})
+    unknown = [r for r in role_set if r not in ROLES]
+    if unknown:
+        problems.append(
+            {"field": "role", "message": f"unknown role {', '.join(unknown)}; use {', '.join(ROLES)}"}
+        )
+    manager = None
+    if manager_email:
+        manager = session.scalar(select(User).where(User.email == normalise_email(manager_email)))
+        if manager is None:
+            problems.append({"field": "manager", "message": f"no user with e-mail {manager_email}"})
+    if problems:
+        raise InvalidData("the user cannot be created", problems)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user with e-mail {email} already exists")
+    user = User(
+        email=email,
+        name=name.strip(),
+        manager_id=manager.id if manager else None,
+        department=department,
+        role_rows=[UserRole(role=r) for r in role_set],
+    )
+    session.add(user)
+    session.flush()
+    if manager is not None and "manager" not in manager.roles:
+        manager.role_rows.append(UserRole(role="manager"))
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, *, email: str) -> str:
+    """Issue a new API token for a user and return it; only its hash is stored."""
+    user = get_user_by_email(session, email)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token)))
+    session.flush()
+    return token
+
+
+def authenticate_token(session: Session, token: str) -> User | None:
+    """The active user owning this token, or None."""
+    query = (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+    return session.scalar(query)
+
+
+def report_ids(session: Session, manager: User) -> set[int]:
+    """Ids of everyone below ``manager`` in the line-management tree."""
+    found: set[int] = set()
+    frontier = {manager.id}
+    while frontier:
+        below = set(session.scalars(select(User.id).where(User.manager_id.in_(frontier))))
+        frontier = below - found - {manager.id}
+        found |= frontier
+    return found

@@ -1,0 +1,1 @@
+"""Background work: the RQ worker process. Imports the engine, never the web layer."""
