@@ -110,7 +110,7 @@ def cmd_serve(args) -> int:
 
 def cmd_worker(args) -> int:
     # The worker is its own process and its own package; api never imports it.
-    os.execv(sys.executable, [sys.executable, "-m", "worker", *args.worker_args])
+    os.execv(sys.executable, [sys.executable, "-m", "worker", *args.worker_args])  # noqa: S606 - fixed argv
     return 0
 
 
@@ -135,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--department", help="department code")
     create.set_defaults(func=cmd_users_create)
 
-    tokens = sub.add_parser("tokens", help="manage API tokens").add_subparsers(dest="tokens_command", required=True)
+    tokens = sub.add_parser("tokens", help="manage API tokens").add_subparsers(
+        dest="tokens_command", required=True
+    )
     token = tokens.add_parser("create", help="issue an API token; printed as the last line")
     token.add_argument("--email", required=True)
     token.set_defaults(func=cmd_tokens_create)
@@ -145,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=None, help="processes (default: 1 embedded, 4 otherwise)")
+    serve.add_argument(
+        "--workers", type=int, default=None, help="processes (default: 1 embedded, 4 otherwise)"
+    )
     serve.add_argument("--threads", type=int, default=None, help="threads per process")
     serve.set_defaults(func=cmd_serve)
 

@@ -7,17 +7,33 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, User
 from engine.services.definitions import snapshot
 
 
+def _loaded(session: Session, model, ids: Iterable) -> tuple[dict, set]:
+    """Objects already in the session (no query needed), and the ids still to fetch."""
+    found, missing = {}, set()
+    for obj_id in ids:
+        if obj_id is None:
+            continue
+        obj = session.identity_map.get(identity_key(model, obj_id))
+        if obj is not None:
+            found[obj_id] = obj
+        else:
+            missing.add(obj_id)
+    return found, missing
+
+
 def _emails(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(select(User.id, User.email).where(User.id.in_(wanted)))
-    return {user_id: email for user_id, email in rows}
+    found, missing = _loaded(session, User, ids)
+    emails = {user_id: user.email for user_id, user in found.items()}
+    if missing:
+        rows = session.execute(select(User.id, User.email).where(User.id.in_(missing)))
+        emails.update({user_id: email for user_id, email in rows})
+    return emails
 
 
 def definition(row: ProcessDefinition) -> dict[str, Any]:
@@ -33,21 +49,10 @@ def definition(row: ProcessDefinition) -> dict[str, Any]:
 
 
 def tasks(session: Session, rows: list[HumanTask], *, with_data: bool = False) -> list[dict[str, Any]]:
-    instance_ids = {t.instance_id for t in rows}
-    instances = (
-        {i.id: i for i in session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(instance_ids)))}
-        if instance_ids
-        else {}
-    )
-    people = _emails(
-        session,
-        [t.assignee_id for t in rows]
-        + [t.completed_by_id for t in rows]
-        + [c.user_id for t in rows for c in t.candidates],
-    )
+    people = _emails(session, [t.assignee_id for t in rows] + [t.completed_by_id for t in rows])
     result = []
     for row in rows:
-        instance = instances[row.instance_id]
+        instance = row.instance
         definition_snap = snapshot(session, instance.definition_id)
         item = {
             "id": row.id,
@@ -58,8 +63,8 @@ def tasks(session: Session, rows: list[HumanTask], *, with_data: bool = False) -
             "lane": row.lane,
             "status": row.status.value,
             "assignee": people.get(row.assignee_id),
-            "candidate_users": [people[c.user_id] for c in row.candidates if c.user_id],
-            "candidate_roles": [c.role for c in row.candidates if c.role],
+            "candidate_users": row.candidate_summary.get("users", []),
+            "candidate_roles": row.candidate_summary.get("roles", []),
             "created_at": row.created_at,
             "due_at": row.due_at,
             "completed_at": row.completed_at,

@@ -118,6 +118,4 @@ class PageArgsSchema(Schema):
 
 class InstanceQueryArgsSchema(PageArgsSchema):
     key = fields.String(load_default=None)
-    status = fields.String(
-        load_default=None, validate=validate.OneOf([s.value for s in InstanceStatus])
-    )
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in InstanceStatus]))

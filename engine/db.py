@@ -42,7 +42,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _serialise_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping: it costs a round trip per request; recycling covers server-side idle timeouts.
+    return create_engine(url, pool_recycle=1800, **kwargs)
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:

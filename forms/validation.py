@@ -34,7 +34,7 @@ def validate_form(schema: dict[str, Any], data: Any, *, schema_key: str | None =
     ``schema_key`` is a stable text form of the schema used to cache the compiled validator.
     """
     if schema_key is None:
-            schema_key = json.dumps(schema, sort_keys=True)
+        schema_key = json.dumps(schema, sort_keys=True)
     validator = _validator(schema_key)
     errors = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):

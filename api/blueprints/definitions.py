@@ -11,10 +11,10 @@ from api.auth import current_user, require_role
 from api.db_session import db
 from api.errors import error_body
 from api.schemas import (
+    ApiErrorSchema,
     DefinitionDetailSchema,
     DefinitionSchema,
     DeployedSchema,
-    ApiErrorSchema,
     InstanceSchema,
     StartArgsSchema,
 )

@@ -11,8 +11,8 @@ from api import presenters
 from api.auth import current_user
 from api.db_session import db
 from api.schemas import (
-    AuditEventSchema,
     ApiErrorSchema,
+    AuditEventSchema,
     InstanceQueryArgsSchema,
     InstanceSchema,
     InstanceSummarySchema,
@@ -68,4 +68,3 @@ class InstanceCancel(MethodView):
         """Cancel a running instance (its initiator or an admin)."""
         row = instances.cancel_instance(db(), instance_id, actor=current_user())
         return presenters.instance(db(), row, [])
-

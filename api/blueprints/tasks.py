@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from api import presenters
 from api.auth import current_user
 from api.db_session import db
-from api.schemas import CompleteArgsSchema, ApiErrorSchema, PageArgsSchema, TaskDetailSchema, TaskSchema
+from api.schemas import ApiErrorSchema, CompleteArgsSchema, PageArgsSchema, TaskDetailSchema, TaskSchema
 from engine.services import tasks
 
 blp = Blueprint("tasks", __name__, description="Human tasks")

@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.mixins import (
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn.assignment import AssignmentError, parse_assignment
+from engine.bpmn.due import DueDateError, check_due
 from engine.bpmn.sandbox import SandboxViolation, compile_expression, compile_script
 from engine.bpmn.state import dump_specs
 from engine.bpmn.xml import UnsafeXml, parse_xml
@@ -147,9 +148,7 @@ def _read_files(intake: _Intake) -> None:
                 continue
             if lower.endswith(".bpmn"):
                 intake.bpmn_name, intake.bpmn_tree = filename, tree
-                intake.lines = {
-                    el.get("id"): el.sourceline for el in tree.iter() if el.get("id") is not None
-                }
+                intake.lines = {el.get("id"): el.sourceline for el in tree.iter() if el.get("id") is not None}
             else:
                 intake.dmn_trees[filename] = tree
         elif lower.endswith(".json"):
@@ -224,6 +223,13 @@ def _read_task_meta(intake: _Intake, key: str) -> tuple[dict[str, dict[str, Any]
                     parse_assignment(value)
                 except AssignmentError as exc:
                     intake.error(str(exc), element_id=element_id, line=task.sourceline)
+        due = (task.get(f"{{{CAMUNDA_NS}}}dueDate") or "").strip() or None
+        meta[element_id]["due"] = due
+        if due:
+            try:
+                check_due(due)
+            except (AssignmentError, DueDateError) as exc:
+                intake.error(str(exc), element_id=element_id, line=task.sourceline)
     start_form = None
     process = next(p for p in root.findall(f"{{{BPMN_NS}}}process") if p.get("id") == key)
     for start in process.findall(f"{{{BPMN_NS}}}startEvent"):

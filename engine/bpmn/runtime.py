@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.assignment import evaluate_assignment
+from engine.bpmn.due import resolve_due
 from engine.bpmn.sandbox import SandboxEnvironment, SandboxViolation
 from engine.bpmn.state import dump_workflow, load_specs, load_workflow
 from rules import REGISTRY
@@ -150,10 +152,18 @@ def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     return data
 
 
-def evaluate_in_task(task_data: dict[str, Any], value: str, extra: dict[str, Any]) -> list[str]:
-    """Resolve an assignment attribute against a task's data and extra names (initiator...)."""
-
+def _evaluator(task_data: dict[str, Any], extra: dict[str, Any]):
     def _evaluate(source: str) -> Any:
         return SCRIPT_ENGINE.environment.evaluate(source, dict(task_data), extra)
 
-    return evaluate_assignment(value, _evaluate)
+    return _evaluate
+
+
+def evaluate_in_task(task_data: dict[str, Any], value: str, extra: dict[str, Any]) -> list[str]:
+    """Resolve an assignment attribute against a task's data and extra names (initiator...)."""
+    return evaluate_assignment(value, _evaluator(task_data, extra))
+
+
+def due_in_task(task_data: dict[str, Any], value: str, now: datetime) -> datetime:
+    """Resolve a task's due-date attribute against its data."""
+    return resolve_due(value, _evaluator(task_data, {}), now)

@@ -25,8 +25,27 @@ from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment
 SAFE_FUNCTIONS: dict[str, Any] = {
     f.__name__: f
     for f in (
-        len, min, max, sum, any, all, round, abs, sorted, enumerate, zip, range, reversed,
-        str, int, float, bool, dict, list, set, tuple,
+        len,
+        min,
+        max,
+        sum,
+        any,
+        all,
+        round,
+        abs,
+        sorted,
+        enumerate,
+        zip,
+        range,
+        reversed,
+        str,
+        int,
+        float,
+        bool,
+        dict,
+        list,
+        set,
+        tuple,
     )
 }
 DATE_HELPERS: dict[str, Any] = {
@@ -37,8 +56,14 @@ DATE_HELPERS: dict[str, Any] = {
 }
 
 _INPLACE_OPERATORS = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "|=": operator.ior, "&=": operator.iand,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "|=": operator.ior,
+    "&=": operator.iand,
 }
 
 

@@ -58,6 +58,8 @@ def _build_registry():
 
 
 REGISTRY = _build_registry()
+
+
 def _find_workflow_converter() -> SpecFreeWorkflowConverter:
     restore = REGISTRY.convert_from_dict["BpmnWorkflow"]
     # DictionaryConverter wraps the bound method in functools.partial(_obj_from_dict, func)

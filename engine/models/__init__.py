@@ -4,7 +4,7 @@ from engine.models.audit import AuditEvent
 from engine.models.definitions import DefinitionFile, ProcessDefinition
 from engine.models.instances import IdempotencyKey, InstanceStatus, ProcessInstance
 from engine.models.tasks import HumanTask, TaskCandidate, TaskStatus
-from engine.models.users import ROLES, ApiToken, User, UserRole
+from engine.models.users import ROLES, ApiToken, User
 
 __all__ = [
     "ROLES",
@@ -19,5 +19,4 @@ __all__ = [
     "TaskCandidate",
     "TaskStatus",
     "User",
-    "UserRole",
 ]

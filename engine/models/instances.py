@@ -29,9 +29,7 @@ class ProcessInstance(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    definition_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("process_definitions.id"), index=True
-    )
+    definition_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("process_definitions.id"), index=True)
     process_key: Mapped[str] = mapped_column(String(128), index=True)
     status: Mapped[InstanceStatus] = mapped_column(default=InstanceStatus.RUNNING, index=True)
     business_key: Mapped[str | None] = mapped_column(String(200))

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.db import Base
+from engine.db import Base, JSONType
 from engine.models._types import BigIntId, UtcDateTime, utcnow
+from engine.models.instances import ProcessInstance
 
 
 class TaskStatus(enum.StrEnum):
@@ -37,9 +38,14 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    candidates: Mapped[list[TaskCandidate]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
+    candidate_summary: Mapped[dict[str, list[str]]] = mapped_column(
+        JSONType,
+        default=dict,
+        comment="{users: [e-mail], roles: [name]} for display; task_candidates is what queries use",
     )
+
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
+    instance: Mapped[ProcessInstance] = relationship()
 
 
 class TaskCandidate(Base):
@@ -48,8 +54,6 @@ class TaskCandidate(Base):
     __tablename__ = "task_candidates"
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    task_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("human_tasks.id", ondelete="CASCADE"), index=True
-    )
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str | None] = mapped_column(String(64), index=True, comment="lower-case")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.db import Base
+from engine.db import Base, JSONType
 from engine.models._types import BigIntId, UtcDateTime, utcnow
 
 ROLES = ("employee", "manager", "hr", "designer", "admin")
@@ -19,34 +19,23 @@ class User(Base):
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, comment="login, stored lower-case")
     name: Mapped[str] = mapped_column(String(200))
-    manager_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id"), index=True, comment="line manager"
-    )
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True, comment="line manager")
     department: Mapped[str | None] = mapped_column(String(64), comment="department code")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
-    role_rows: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
+    role_names: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, comment='lower-case role names, e.g. ["employee", "manager"]'
     )
 
     @property
     def roles(self) -> frozenset[str]:
         """The names of the roles this user holds."""
-        return frozenset(r.role for r in self.role_rows)
+        return frozenset(self.role_names or ())
 
     def has_role(self, *names: str) -> bool:
         """True if the user holds any of ``names``."""
         return not self.roles.isdisjoint(names)
-
-
-class UserRole(Base):
-    __tablename__ = "user_roles"
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    role: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
 class ApiToken(Base):

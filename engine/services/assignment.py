@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.bpmn.assignment import AssignmentError
 from engine.bpmn.runtime import evaluate_in_task
 from engine.errors import InstanceFailed
 from engine.models import User
@@ -32,7 +31,7 @@ def resolve(
     element_id: str,
     lane: str | None,
     meta: dict[str, Any],
-    initiator: User,
+    initiator_id: int,
     task_data: dict[str, Any],
 ) -> Assignment:
     """Decide who may act on a ready user task.
@@ -42,22 +41,26 @@ def resolve(
     any other name the holders of the role of that name. A task with neither goes to the
     initiator. Raises InstanceFailed when the route names nobody who exists.
     """
-    context = _expression_context(session, initiator)
+    if not any(meta.get(k) for k in ("assignee", "candidate_users", "candidate_groups")):
+        return _from_lane(session, element_id, lane, initiator_id)
+    context = _expression_context(session, session.get(User, initiator_id))
     try:
         assignee_values = _evaluate(meta.get("assignee"), task_data, context)
         user_values = _evaluate(meta.get("candidate_users"), task_data, context)
         group_values = _evaluate(meta.get("candidate_groups"), task_data, context)
-    except (AssignmentError, Exception) as exc:  # a route error must not become a 500
+    except Exception as exc:  # any failure of a designer's expression is a route error
         raise InstanceFailed(
             f"task '{element_id}': cannot work out who acts: {exc}", {"element_id": element_id}
         ) from None
-    if assignee_values or user_values or group_values:
-        result = Assignment(candidate_roles=[g.lower() for g in group_values])
-        if assignee_values:
-            result.assignee = _user_for(session, assignee_values[0], element_id)
-        result.candidate_users = [_user_for(session, v, element_id) for v in user_values]
-        return result
-    return _from_lane(session, element_id, lane, initiator)
+    if not (assignee_values or user_values or group_values):
+        raise InstanceFailed(
+            f"task '{element_id}': the assignment expressions named nobody", {"element_id": element_id}
+        )
+    result = Assignment(candidate_roles=[g.lower() for g in group_values])
+    if assignee_values:
+        result.assignee = _user_for(session, assignee_values[0], element_id)
+    result.candidate_users = [_user_for(session, v, element_id) for v in user_values]
+    return result
 
 
 def _evaluate(value: str | None, task_data: dict[str, Any], context: dict[str, Any]) -> list[str]:
@@ -84,11 +87,12 @@ def _user_for(session: Session, value: str, element_id: str) -> User:
     return user
 
 
-def _from_lane(session: Session, element_id: str, lane: str | None, initiator: User) -> Assignment:
+def _from_lane(session: Session, element_id: str, lane: str | None, initiator_id: int) -> Assignment:
     name = (lane or "").strip().lower()
     if not name or name in INITIATOR_LANES:
-        return Assignment(assignee=initiator)
+        return Assignment(assignee=session.get(User, initiator_id))
     if name in MANAGER_LANES:
+        initiator = session.get(User, initiator_id)
         if initiator.manager_id is None:
             raise InstanceFailed(
                 f"task '{element_id}' goes to the line manager, but {initiator.email} has none",

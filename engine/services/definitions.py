@@ -77,9 +77,7 @@ def deploy_bundle(session: Session, files: dict[str, bytes], *, actor: User | No
     try:
         bundle = build_bundle(files)
     except BundleRefused as refused:
-        raise InvalidBundle(
-            "the bundle was refused", [entry.as_dict() for entry in refused.report]
-        ) from None
+        raise InvalidBundle("the bundle was refused", [entry.as_dict() for entry in refused.report]) from None
     latest = session.scalar(
         select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == bundle.key)
     )

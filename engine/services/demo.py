@@ -26,10 +26,21 @@ class DemoPerson:
 DEMO_PEOPLE = (
     DemoPerson("hr", f"hr@{DEMO_DOMAIN}", "Ольга Кадрова", ("hr", "employee")),
     DemoPerson("designer", f"designer@{DEMO_DOMAIN}", "Денис Схемов", ("designer", "employee")),
-    DemoPerson("manager_sales", f"sales.head@{DEMO_DOMAIN}", "Марина Продажина", ("manager", "employee"), None, "SALES"),
+    DemoPerson(
+        "manager_sales",
+        f"sales.head@{DEMO_DOMAIN}",
+        "Марина Продажина",
+        ("manager", "employee"),
+        None,
+        "SALES",
+    ),
     DemoPerson("manager_ops", f"ops.head@{DEMO_DOMAIN}", "Олег Сменов", ("manager", "employee"), None, "OPS"),
-    DemoPerson("employee_sales_1", f"anna@{DEMO_DOMAIN}", "Анна Иванова", ("employee",), "manager_sales", "SALES"),
-    DemoPerson("employee_sales_2", f"boris@{DEMO_DOMAIN}", "Борис Петров", ("employee",), "manager_sales", "SALES"),
+    DemoPerson(
+        "employee_sales_1", f"anna@{DEMO_DOMAIN}", "Анна Иванова", ("employee",), "manager_sales", "SALES"
+    ),
+    DemoPerson(
+        "employee_sales_2", f"boris@{DEMO_DOMAIN}", "Борис Петров", ("employee",), "manager_sales", "SALES"
+    ),
     DemoPerson("employee_ops_1", f"vera@{DEMO_DOMAIN}", "Вера Сидорова", ("employee",), "manager_ops", "OPS"),
     DemoPerson("employee_ops_2", f"gleb@{DEMO_DOMAIN}", "Глеб Кузнецов", ("employee",), "manager_ops", "OPS"),
 )

@@ -101,7 +101,8 @@ def _check_start_input(definition, data: Any, business_key: str | None) -> None:
         errors = validate_form(schema, data)
         if errors:
             raise InvalidData(
-                "the start form has errors", [{**e.as_dict(), "field": f"data.{e.field}".rstrip(".")} for e in errors]
+                "the start form has errors",
+                [{**e.as_dict(), "field": f"data.{e.field}".rstrip(".")} for e in errors],
             )
 
 
@@ -137,9 +138,7 @@ def _insert_instance(session, definition, actor, workflow, business_key, data) -
         business_key=business_key,
     )
     try:
-        persist_step(
-            session, instance=instance, workflow=workflow, definition=definition, initiator=actor, actor=actor
-        )
+        persist_step(session, instance=instance, workflow=workflow, definition=definition, actor=actor)
     except runtime.StepFailed as exc:
         raise InstanceFailed(str(exc), {"element_id": exc.element_id}) from None
     session.flush()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import runtime
 from engine.bpmn.state import json_default
+from engine.errors import InstanceFailed
 from engine.models import (
     HumanTask,
     InstanceStatus,
@@ -37,22 +38,30 @@ def persist_step(
     instance: ProcessInstance,
     workflow,
     definition: DefinitionSnapshot,
-    initiator: User,
     actor: User | None,
+    open_rows: list[HumanTask] | None = None,
 ) -> list[HumanTask]:
     """Write the workflow's new state and bring the human-task rows in line with it.
 
+    ``open_rows`` are the instance's open task rows when the caller already loaded them.
     Returns the human tasks created by this step.
     """
+    with session.no_autoflush:
+        return _persist(session, instance, workflow, definition, actor, open_rows)
+
+
+def _persist(session, instance, workflow, definition, actor, open_rows) -> list[HumanTask]:
     now = utcnow()
     ready = {t.id: t for t in runtime.ready_user_tasks(workflow)}
-    open_rows = list(
-        session.scalars(
-            select(HumanTask).where(
-                HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN
+    if open_rows is None:
+        open_rows = list(
+            session.scalars(
+                select(HumanTask).where(
+                    HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN
+                )
             )
         )
-    )
+    open_rows = [row for row in open_rows if row.status == TaskStatus.OPEN]
     for row in open_rows:
         if row.id not in ready:
             # The token moved on without a person: a boundary event, a cancellation.
@@ -64,7 +73,7 @@ def persist_step(
     for task in ready.values():
         if task.id in known:
             continue
-        created.append(_create_task_row(session, instance, definition, initiator, actor, task, now))
+        created.append(_create_task_row(session, instance, definition, actor, task, now))
 
     instance.data = _json_safe(runtime.current_data(workflow))
     instance.updated_at = now
@@ -77,19 +86,29 @@ def persist_step(
     return created
 
 
-def _create_task_row(session, instance, definition, initiator, actor, task, now) -> HumanTask:
+def _create_task_row(session, instance, definition, actor, task, now) -> HumanTask:
     meta = definition.task_meta.get(task.element_id, {})
     who = assignment.resolve(
         session,
         element_id=task.element_id,
         lane=task.lane,
         meta=meta,
-        initiator=initiator,
+        initiator_id=instance.initiator_id,
         task_data=task.data,
     )
+    due_at = None
+    if meta.get("due"):
+        try:
+            due_at = runtime.due_in_task(task.data, meta["due"], now)
+        except Exception as exc:  # a designer's expression failing is a route error
+            raise InstanceFailed(
+                f"task '{task.element_id}': cannot work out its due date: {exc}",
+                {"element_id": task.element_id},
+            ) from None
     row = HumanTask(
         id=task.id,
-        instance_id=instance.id,
+        due_at=due_at,
+        instance=instance,
         element_id=task.element_id,
         name=task.name,
         lane=task.lane,
@@ -97,6 +116,10 @@ def _create_task_row(session, instance, definition, initiator, actor, task, now)
         assignee_id=who.assignee.id if who.assignee else None,
         status=TaskStatus.OPEN,
         created_at=now,
+        candidate_summary={
+            "users": [u.email for u in who.candidate_users],
+            "roles": list(who.candidate_roles),
+        },
         candidates=[TaskCandidate(user_id=u.id) for u in who.candidate_users]
         + [TaskCandidate(role=r) for r in who.candidate_roles],
     )

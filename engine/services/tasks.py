@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.bpmn import runtime
 from engine.errors import Conflict, Forbidden, InstanceFailed, InvalidData, NotFound
 from engine.models import HumanTask, ProcessInstance, TaskStatus, User
 from engine.models._types import utcnow
 from engine.services import audit, definitions, visibility
-from engine.services.instances import lock_instance
 from engine.services.steps import persist_step
 from forms import validate_form
 
@@ -22,6 +22,7 @@ def list_tasks(session: Session, *, user: User, limit: int = 100, offset: int = 
     """Open tasks the user may act on now, oldest first."""
     query = (
         select(HumanTask)
+        .options(selectinload(HumanTask.instance))
         .where(visibility.may_act_clause(user))
         .order_by(HumanTask.created_at, HumanTask.id)
         .limit(limit)
@@ -39,20 +40,38 @@ def get_task(session: Session, task_id: uuid.UUID, *, viewer: User) -> tuple[Hum
     return task, instance
 
 
-def _locked(session: Session, task_id: uuid.UUID, actor: User) -> tuple[HumanTask, ProcessInstance]:
-    """Lock the task's instance, then read the task as it is under the lock."""
-    instance_id = session.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
-    if instance_id is None:
-        raise NotFound(f"task {task_id} not found")
-    instance = lock_instance(session, instance_id)
-    task = session.scalar(
-        select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True)
+def _locked(session: Session, task_id: uuid.UUID, actor: User) -> tuple[HumanTask, list[HumanTask]]:
+    """Lock the task's instance, then read the task, and the instance's open tasks, under the lock."""
+    instance = session.scalar(
+        select(ProcessInstance)
+        .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+        .where(HumanTask.id == task_id)
+        .with_for_update(of=ProcessInstance)
+        .execution_options(populate_existing=True)
     )
+    if instance is None:
+        raise NotFound(f"task {task_id} not found")
+    rows = list(
+        session.scalars(
+            select(HumanTask)
+            .where(
+                or_(
+                    HumanTask.id == task_id,
+                    (HumanTask.instance_id == instance.id) & (HumanTask.status == TaskStatus.OPEN),
+                )
+            )
+            .execution_options(populate_existing=True)
+        )
+    )
+    task = next(row for row in rows if row.id == task_id)
+    # Bind the locked instance to the task now, while it is still referenced, so reading
+    # task.instance later costs no query (the session only holds objects weakly).
+    set_committed_value(task, "instance", instance)
     if not visibility.can_see_task(session, actor, task, instance):
         raise NotFound(f"task {task_id} not found")
     if task.status != TaskStatus.OPEN:
         raise Conflict(f"task is already {task.status.value}")
-    return task, instance
+    return task, rows
 
 
 def claim_task(session: Session, task_id: uuid.UUID, *, actor: User) -> HumanTask:
@@ -60,7 +79,8 @@ def claim_task(session: Session, task_id: uuid.UUID, *, actor: User) -> HumanTas
 
     Raises NotFound, Conflict (done, or claimed by someone else), Forbidden (not a candidate).
     """
-    task, instance = _locked(session, task_id, actor)
+    task, _open = _locked(session, task_id, actor)
+    instance = task.instance
     if task.assignee_id == actor.id:
         return task
     if task.assignee_id is not None:
@@ -79,7 +99,8 @@ def complete_task(session: Session, task_id: uuid.UUID, *, actor: User, data: An
     The instance row stays locked for the whole step. Raises NotFound, Conflict (already done),
     Forbidden (may not act), InvalidData (form errors) and InstanceFailed (the route failed).
     """
-    task, instance = _locked(session, task_id, actor)
+    task, open_rows = _locked(session, task_id, actor)
+    instance = task.instance
     if not visibility.may_act(actor, task):
         raise Forbidden("you may not act on this task")
     if not isinstance(data, dict):
@@ -90,7 +111,8 @@ def complete_task(session: Session, task_id: uuid.UUID, *, actor: User, data: An
         errors = validate_form(schema, data)
         if errors:
             raise InvalidData(
-                "the form has errors", [{**e.as_dict(), "field": f"data.{e.field}".rstrip(".")} for e in errors]
+                "the form has errors",
+                [{**e.as_dict(), "field": f"data.{e.field}".rstrip(".")} for e in errors],
             )
     workflow = runtime.restore_workflow(instance.state, definition.spec_json)
     try:
@@ -112,10 +134,14 @@ def complete_task(session: Session, task_id: uuid.UUID, *, actor: User, data: An
         element_id=task.element_id,
         fields=sorted(data),
     )
-    initiator = session.get(User, instance.initiator_id)
     try:
         persist_step(
-            session, instance=instance, workflow=workflow, definition=definition, initiator=initiator, actor=actor
+            session,
+            instance=instance,
+            workflow=workflow,
+            definition=definition,
+            actor=actor,
+            open_rows=open_rows,
         )
     except runtime.StepFailed as exc:
         raise InstanceFailed(f"the step failed: {exc}", {"element_id": exc.element_id}) from None

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, InvalidData, NotFound
-from engine.models import ROLES, ApiToken, User, UserRole
+from engine.models import ROLES, ApiToken, User
 
-TOKEN_PREFIX = "art_"
+TOKEN_PREFIX = "art_"  # noqa: S105 - a recognisable prefix, not a secret
 
 
 def normalise_email(email: str) -> str:
@@ -68,12 +68,12 @@ def create_user(
         name=name.strip(),
         manager_id=manager.id if manager else None,
         department=department,
-        role_rows=[UserRole(role=r) for r in role_set],
+        role_names=role_set,
     )
     session.add(user)
     session.flush()
     if manager is not None and "manager" not in manager.roles:
-        manager.role_rows.append(UserRole(role="manager"))
+        manager.role_names = sorted({*manager.role_names, "manager"})
     return user
 
 

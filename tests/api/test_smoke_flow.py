@@ -8,7 +8,9 @@ LEAVE = {"leave_type": "annual", "start": "2026-12-01", "end": "2026-12-14", "co
 def test_leave_request_from_submission_to_registration(client, org, leave_definition):
     anna, manager, hr = org["employee_sales_1"], org["manager_sales"], org["hr"]
 
-    started = client.post("/api/v1/definitions/leave_request/instances", json={"data": LEAVE}, headers=anna.headers)
+    started = client.post(
+        "/api/v1/definitions/leave_request/instances", json={"data": LEAVE}, headers=anna.headers
+    )
     assert started.status_code == 201, started.json
     instance = started.json
     assert instance["status"] == "running"
@@ -45,7 +47,10 @@ def test_leave_request_from_submission_to_registration(client, org, leave_defini
     assert final["data"]["order_number"] == "ОТП-17"
     assert final["data"]["manager_decision"] == "approve"
 
-    actions = [e["action"] for e in client.get(f"/api/v1/instances/{instance['id']}/history", headers=anna.headers).json]
+    actions = [
+        e["action"]
+        for e in client.get(f"/api/v1/instances/{instance['id']}/history", headers=anna.headers).json
+    ]
     assert actions == [
         "instance.started",
         "task.created",

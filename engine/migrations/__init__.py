@@ -1,0 +1,1 @@
+"""Alembic migrations for the engine's schema; run them with ``engine.migrate.upgrade_database``."""
