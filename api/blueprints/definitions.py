@@ -9,7 +9,6 @@ from flask_smorest import Blueprint
 from api import presenters
 from api.auth import current_user, require_role
 from api.db_session import db
-from api.errors import error_body
 from api.schemas import (
     ApiErrorSchema,
     DefinitionDetailSchema,
@@ -18,6 +17,7 @@ from api.schemas import (
     InstanceSchema,
     StartArgsSchema,
 )
+from engine.errors import InvalidBundle
 from engine.services import definitions, instances
 
 blp = Blueprint("definitions", __name__, description="Process definitions (BPMN bundles)")
@@ -55,11 +55,10 @@ class Definitions(MethodView):
         """Deploy a bundle (one BPMN file plus its DMN and JSON Schema form files) as a new version."""
         uploads = request.files.getlist("files")
         if not uploads:
-            return error_body(
-                422,
+            raise InvalidBundle(
                 "upload the bundle as multipart field 'files'",
                 [{"file": None, "element_id": None, "line": None, "message": "no files uploaded"}],
-            ), 422
+            )
         files: dict[str, bytes] = {}
         for upload in uploads:
             name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
