@@ -112,8 +112,9 @@ def build_bundle(files: dict[str, bytes]) -> Bundle:
     key, name = _choose_process(intake)
     if intake.report:
         raise BundleRefused(intake.report)
+    _check_references(intake)
     task_meta, start_form = _read_task_meta(intake, key)
-    spec_json = _build_spec(intake, key)
+    spec_json = _build_spec(intake, key) if not intake.report else ""
     if intake.report:
         raise BundleRefused(intake.report)
     return Bundle(
@@ -193,6 +194,20 @@ def _choose_process(intake: _Intake) -> tuple[str, str]:
         return "", ""
     process = candidates[0]
     return process.get("id"), process.get("name") or process.get("id")
+
+
+def _check_references(intake: _Intake) -> None:
+    """Every sequence flow must join two elements that exist; name the flow and the missing id."""
+    root = intake.bpmn_tree.getroot()
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        for end in ("sourceRef", "targetRef"):
+            ref = flow.get(end)
+            if not ref or ref not in intake.lines:
+                intake.error(
+                    f"sequence flow {end} '{ref or ''}' names no element of the diagram",
+                    element_id=flow.get("id"),
+                    line=flow.sourceline,
+                )
 
 
 def _form_reference(element) -> str | None:

@@ -8,11 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
-from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter
+from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter, BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine.bpmn.assignment import evaluate_assignment
 from engine.bpmn.due import resolve_due
@@ -20,18 +19,19 @@ from engine.bpmn.sandbox import SandboxEnvironment, SandboxViolation
 from engine.bpmn.state import dump_workflow, load_specs, load_workflow
 from rules import REGISTRY
 
-# SpiffWorkflow's task iterator stops at depth 1000, so a task deeper in the tree is never seen
-# and the instance stalls without an error (notes/spiffworkflow.md §6.3). Compaction keeps most
-# trees shallow; this lifts the limit for the branches compaction cannot cut.
-_unpatched_iterator = BpmnBaseWorkflow.get_tasks_iterator
+
+# SpiffWorkflow's task iterators stop at depth 1000, so a task deeper in the tree is never seen:
+# the instance stalls without an error, or is even reported complete with a task still open
+# (notes/spiffworkflow.md §6.3). Compaction keeps most trees shallow; lifting the default depth
+# of both iterator classes covers every caller inside the library (is_completed, joins, cancel).
+def _lift_depth_limit(cls) -> None:
+    defaults = list(cls.__init__.__defaults__)
+    defaults[1] = 10**9  # (end_at_spec, max_depth, ...)
+    cls.__init__.__defaults__ = tuple(defaults)
 
 
-def _deep_tasks_iterator(self, first_task=None, **kwargs):
-    kwargs.setdefault("max_depth", 10**9)
-    return _unpatched_iterator(self, first_task, **kwargs)
-
-
-BpmnBaseWorkflow.get_tasks_iterator = _deep_tasks_iterator
+_lift_depth_limit(TaskIterator)
+_lift_depth_limit(BpmnTaskIterator)
 
 SCRIPT_ENGINE = PythonScriptEngine(environment=SandboxEnvironment(REGISTRY))
 

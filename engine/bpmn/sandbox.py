@@ -12,7 +12,12 @@ import operator
 from collections.abc import Mapping
 from typing import Any
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython import (
+    RestrictingNodeTransformer,
+    compile_restricted_eval,
+    compile_restricted_exec,
+    safe_builtins,
+)
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (
     full_write_guard,
@@ -92,6 +97,22 @@ def _build_globals(functions: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, with imports refused when code is compiled.
+
+    RestrictedPython itself compiles ``import os`` and only fails when the statement runs;
+    refusing it here lets a deploy report the element instead.
+    """
+
+    def visit_Import(self, node):
+        self.error(node, "imports are not allowed")
+        return node
+
+    def visit_ImportFrom(self, node):
+        self.error(node, "imports are not allowed")
+        return node
+
+
 _eval_cache: dict[str, Any] = {}
 _exec_cache: dict[str, Any] = {}
 
@@ -100,7 +121,7 @@ def compile_expression(source: str):
     """Compile one expression in restricted mode; raises SandboxViolation with the reasons."""
     code = _eval_cache.get(source)
     if code is None:
-        result = compile_restricted_eval(source)
+        result = compile_restricted_eval(source, policy=_Policy)
         if result.errors:
             raise SandboxViolation("; ".join(result.errors))
         code = _eval_cache[source] = result.code
@@ -111,7 +132,7 @@ def compile_script(source: str):
     """Compile a script in restricted mode; raises SandboxViolation with the reasons."""
     code = _exec_cache.get(source)
     if code is None:
-        result = compile_restricted_exec(source)
+        result = compile_restricted_exec(source, policy=_Policy)
         if result.errors:
             raise SandboxViolation("; ".join(result.errors))
         code = _exec_cache[source] = result.code

@@ -120,23 +120,24 @@ def compact(workflow: BpmnWorkflow) -> None:
         _drop_copied_data(sub)
 
 
-def _has_live_work(task, memo: dict) -> bool:
-    key = task.id
-    if key not in memo:
-        memo[key] = not task.has_state(TaskState.FINISHED_MASK) or any(
-            _has_live_work(child, memo) for child in task.children
-        )
-    return memo[key]
+def _live_subtrees(root) -> set:
+    """Ids of the tasks whose subtree holds unfinished work; iterative, as trees can be deep."""
+    order = list(_walk(root))
+    live: set = set()
+    for task in reversed(order):  # children come after their parent in _walk's order
+        if not task.has_state(TaskState.FINISHED_MASK) or any(c in live for c in task._children):
+            live.add(task.id)
+    return live
 
 
 def _cut_finished_prefix(top: BpmnWorkflow, workflow) -> None:
     root = workflow.task_tree
     if root is None:
         return
-    memo: dict = {}
+    live_ids = _live_subtrees(root)
     cut = root
     while cut.has_state(TaskState.FINISHED_MASK):
-        live = [child for child in cut.children if _has_live_work(child, memo)]
+        live = [child for child in cut.children if child.id in live_ids]
         if len(live) != 1:
             break
         cut = live[0]

@@ -16,16 +16,21 @@ def sees_everything(user: User) -> bool:
     return user.has_role(*SEES_EVERYTHING)
 
 
-def may_act_clause(user: User) -> ColumnElement[bool]:
-    """SQL condition: the open task is assigned to ``user`` or open to them as a candidate."""
+def candidate_clause(user: User) -> ColumnElement[bool]:
+    """SQL condition: ``user`` is a candidate of the task, by name or by role."""
     roles = [r.lower() for r in user.roles]
-    candidate = exists().where(
+    return exists().where(
         TaskCandidate.task_id == HumanTask.id,
         or_(
             TaskCandidate.user_id == user.id,
             TaskCandidate.role.in_(roles) if roles else false(),
         ),
     )
+
+
+def may_act_clause(user: User) -> ColumnElement[bool]:
+    """SQL condition: the open task is assigned to ``user`` or open to them as a candidate."""
+    candidate = candidate_clause(user)
     return and_(
         HumanTask.status == TaskStatus.OPEN,
         or_(
@@ -35,14 +40,19 @@ def may_act_clause(user: User) -> ColumnElement[bool]:
     )
 
 
+def is_candidate(user: User, task: HumanTask) -> bool:
+    """True if ``user`` is named among the task's candidates, or holds a candidate role."""
+    roles = {r.lower() for r in user.roles}
+    return any(c.user_id == user.id or (c.role and c.role in roles) for c in task.candidates)
+
+
 def may_act(user: User, task: HumanTask) -> bool:
     """True if ``user`` may claim or complete ``task`` now."""
     if task.status != TaskStatus.OPEN:
         return False
     if task.assignee_id is not None:
         return task.assignee_id == user.id
-    roles = {r.lower() for r in user.roles}
-    return any(c.user_id == user.id or (c.role and c.role in roles) for c in task.candidates)
+    return is_candidate(user, task)
 
 
 def visible_instances_clause(session: Session, user: User) -> ColumnElement[bool]:
@@ -56,7 +66,7 @@ def visible_instances_clause(session: Session, user: User) -> ColumnElement[bool
             or_(
                 HumanTask.assignee_id == user.id,
                 HumanTask.completed_by_id == user.id,
-                may_act_clause(user),
+                candidate_clause(user),
             )
         )
         .scalar_subquery()
@@ -77,5 +87,13 @@ def can_see_instance(session: Session, user: User, instance: ProcessInstance) ->
 
 
 def can_see_task(session: Session, user: User, task: HumanTask, instance: ProcessInstance) -> bool:
-    """A task is visible to whoever may act on it and to whoever may see its instance."""
-    return may_act(user, task) or can_see_instance(session, user, instance)
+    """A task is visible to its assignee and candidates, and to whoever may see its instance.
+
+    A candidate keeps seeing a task someone else claimed, so they are told it is taken.
+    """
+    return (
+        may_act(user, task)
+        or task.assignee_id == user.id
+        or is_candidate(user, task)
+        or can_see_instance(session, user, instance)
+    )
