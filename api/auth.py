@@ -10,9 +10,10 @@ from flask_smorest import abort
 
 from api.db_session import db
 from engine.models import User
-from engine.services.users import authenticate_token
+from engine.services.users import TokenCache
 
 PUBLIC_PATHS = ("/api/v1/openapi.json",)
+TOKENS = TokenCache(ttl=10.0)
 
 
 def init_app(app: Flask) -> None:
@@ -24,7 +25,7 @@ def init_app(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             abort(401, message="missing bearer token: send 'Authorization: Bearer <token>'")
-        user = authenticate_token(db(), token.strip())
+        user = TOKENS.authenticate(db(), token.strip())
         if user is None:
             abort(401, message="the bearer token is not valid")
         g.user = user

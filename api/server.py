@@ -32,7 +32,9 @@ def serve(*, host: str, port: int, workers: int | None, threads: int | None) -> 
     options = {
         "bind": f"{host}:{port}",
         "workers": workers or (1 if sqlite else 4),
-        "threads": threads or (4 if sqlite else 1),
+        "threads": threads or (4 if sqlite else 2),
+        # gthread keeps client connections alive; the default sync worker closes each one.
+        "worker_class": "gthread",
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",

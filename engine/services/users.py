@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import ROLES, ApiToken, User
@@ -102,6 +105,40 @@ def authenticate_token(session: Session, token: str) -> User | None:
         )
     )
     return session.scalar(query)
+
+
+class TokenCache:
+    """Remembers recent token look-ups for a few seconds, to spare a query on every API call.
+
+    A revoked token, a deactivated user or a role change takes effect within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float = 10.0, max_entries: int = 10_000):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, dict]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, session: Session, token: str) -> User | None:
+        """Like ``authenticate_token``, answering from memory while an entry is fresh."""
+        key = _hash_token(token)
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            detached = User(**copy.deepcopy(entry[1]))
+            make_transient_to_detached(detached)
+            return session.merge(detached, load=False)
+        user = authenticate_token(session, token)
+        if user is not None:
+            with self._lock:
+                if len(self._entries) >= self.max_entries:
+                    self._entries.clear()
+                self._entries[key] = (now + self.ttl, _column_values(user))
+        return user
+
+
+def _column_values(user: User) -> dict:
+    return {column.key: getattr(user, column.key) for column in User.__table__.columns}
 
 
 def report_ids(session: Session, manager: User) -> set[int]:
