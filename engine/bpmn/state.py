@@ -174,6 +174,28 @@ def _drop_copied_data(workflow) -> None:
             task.data = {}
 
 
+RESERVED_KEY = "typename"
+
+
+def reserved_key_paths(data: Any, prefix: str = "data") -> list[str]:
+    """Dotted paths of keys the state serializer would misread as its own type markers.
+
+    SpiffWorkflow restores any dict with a ``typename`` key as an object, so such data would
+    be stored fine and then make the instance unreadable (notes/spiffworkflow.md §6.1).
+    """
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{prefix}.{key}"
+            if key == RESERVED_KEY:
+                found.append(path)
+            found.extend(reserved_key_paths(value, path))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found.extend(reserved_key_paths(value, f"{prefix}.{index}"))
+    return found
+
+
 def json_default(value: Any) -> Any:
     """JSON encoder fallback for dates and decimals in instance data exposed to the API."""
     if isinstance(value, date):

@@ -23,7 +23,7 @@ from engine.models import (
 from engine.models._types import utcnow
 from engine.services import audit, definitions, visibility
 from engine.services.steps import persist_step
-from forms import validate_form
+from engine.services.submissions import check_submission
 
 MAX_BUSINESS_KEY = 200
 MAX_IDEMPOTENCY_KEY = 200
@@ -89,21 +89,12 @@ def _replayed(session: Session, actor: User, idempotency_key: str) -> ProcessIns
 
 
 def _check_start_input(definition, data: Any, business_key: str | None) -> None:
-    if not isinstance(data, dict):
-        raise InvalidData("data must be an object", [{"field": "data", "message": "must be an object"}])
     if business_key is not None and not (0 < len(business_key) <= MAX_BUSINESS_KEY):
         raise InvalidData(
             "business_key must be 1 to 200 characters",
             [{"field": "business_key", "message": "1 to 200 characters"}],
         )
-    schema = definition.form_schema(definition.start_form)
-    if schema is not None:
-        errors = validate_form(schema, data)
-        if errors:
-            raise InvalidData(
-                "the start form has errors",
-                [{**e.as_dict(), "field": f"data.{e.field}".rstrip(".")} for e in errors],
-            )
+    check_submission(data, definition.form_schema(definition.start_form), what="the start form")
 
 
 def _business_key_taken(session: Session, key: str, business_key: str) -> bool:

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.bpmn import runtime
-from engine.errors import Conflict, Forbidden, InstanceFailed, InvalidData, NotFound
+from engine.errors import Conflict, Forbidden, InstanceFailed, NotFound
 from engine.models import HumanTask, ProcessInstance, TaskStatus, User
 from engine.models._types import utcnow
 from engine.services import audit, definitions, visibility
 from engine.services.steps import persist_step
-from forms import validate_form
+from engine.services.submissions import check_submission
 
 
 def list_tasks(session: Session, *, user: User, limit: int = 100, offset: int = 0) -> list[HumanTask]:
@@ -103,17 +103,8 @@ def complete_task(session: Session, task_id: uuid.UUID, *, actor: User, data: An
     instance = task.instance
     if not visibility.may_act(actor, task):
         raise Forbidden("you may not act on this task")
-    if not isinstance(data, dict):
-        raise InvalidData("data must be an object", [{"field": "data", "message": "must be an object"}])
     definition = definitions.snapshot(session, instance.definition_id)
-    schema = definition.form_schema(task.form)
-    if schema is not None:
-        errors = validate_form(schema, data)
-        if errors:
-            raise InvalidData(
-                "the form has errors",
-                [{**e.as_dict(), "field": f"data.{e.field}".rstrip(".")} for e in errors],
-            )
+    check_submission(data, definition.form_schema(task.form), what="the form")
     workflow = runtime.restore_workflow(instance.state, definition.spec_json)
     try:
         runtime.complete_user_task(workflow, task.id, data)
