@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter, BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -33,7 +34,20 @@ def _lift_depth_limit(cls) -> None:
 _lift_depth_limit(TaskIterator)
 _lift_depth_limit(BpmnTaskIterator)
 
-SCRIPT_ENGINE = PythonScriptEngine(environment=SandboxEnvironment(REGISTRY))
+
+class _ScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's engine, minus its broken service-call error path (it raises NameError)."""
+
+    def call_service(self, task, **kwargs):
+        operation = kwargs.get("operation_name", "?")
+        raise WorkflowTaskException(
+            f"service task operator '{operation}' cannot run: service tasks need the background "
+            "worker, which this version does not have yet",
+            task=task,
+        )
+
+
+SCRIPT_ENGINE = _ScriptEngine(environment=SandboxEnvironment(REGISTRY))
 
 
 class StepFailed(Exception):
@@ -89,13 +103,24 @@ def run(workflow: BpmnWorkflow) -> None:
         raise StepFailed(f"refused by the sandbox: {exc}", None) from exc
     except SpiffWorkflowException as exc:
         task = getattr(exc, "task", None)
-        element_id = task.task_spec.bpmn_id if task is not None else None
+        element_id = task.task_spec.bpmn_id if task is not None else _failed_element(workflow)
         raise StepFailed(_describe(exc), element_id) from exc
+    except Exception as exc:
+        # Library code outside the script engine can fail too (service tasks in 3.2.0 raise
+        # NameError); the step is rolled back and the caller told which element failed.
+        raise StepFailed(f"{type(exc).__name__}: {exc}", _failed_element(workflow)) from exc
+
+
+def _failed_element(workflow: BpmnWorkflow) -> str | None:
+    failed = workflow.get_tasks(state=TaskState.ERROR)
+    return failed[0].task_spec.bpmn_id if failed else None
 
 
 def _describe(exc: SpiffWorkflowException) -> str:
     inner = getattr(exc, "error_type", None) or ""
-    message = str(exc).split("\n")[0]
+    if inner == "unknown":
+        inner = ""
+    message = str(exc).split("\n")[0].strip()
     return f"{inner}: {message}" if inner and inner not in message else message
 
 

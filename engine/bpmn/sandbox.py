@@ -162,6 +162,3 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         for name in [n for n in context if n not in scope]:
             del context[name]
         return True
-
-    def call_service(self, context, **kwargs):
-        raise NotImplementedError("service tasks run in the background worker (issue #6)")

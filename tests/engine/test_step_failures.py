@@ -1,0 +1,40 @@
+"""A route that fails while it runs is rolled back whole, and the caller is told where it failed."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.db import session_scope
+from engine.errors import InstanceFailed
+from engine.models import AuditEvent, HumanTask, ProcessInstance, TaskStatus
+from engine.services import tasks
+from tests.engine.helpers import bundle_file, count, deploy, only_open_task, start, user
+
+
+def test_script_error_after_approval_rolls_the_step_back(session_factory, org):
+    deploy(session_factory, bundle_file("failing/divide_after_approval.bpmn"))
+    anna = org["employee_sales_1"]
+    instance = start(session_factory, "divide_after_approval", anna, {"amount": 1000, "people": 0})
+    task = only_open_task(session_factory, instance.id)
+    events_before = count(session_factory, AuditEvent)
+
+    with pytest.raises(InstanceFailed) as failure, session_scope(session_factory) as s:
+        tasks.complete_task(s, task.id, actor=user(s, anna), data={})
+
+    assert failure.value.details == {"element_id": "share"}
+    assert "division by zero" in failure.value.message
+    # Nothing of the step is stored: the task is still open and can be completed once fixed.
+    assert only_open_task(session_factory, instance.id).status == TaskStatus.OPEN
+    assert count(session_factory, AuditEvent) == events_before
+    assert count(session_factory, HumanTask, HumanTask.status == TaskStatus.COMPLETED) == 0
+
+
+def test_service_task_without_a_worker_is_refused_at_start_and_stores_nothing(session_factory, org):
+    deploy(session_factory, bundle_file("failing/notify_service.bpmn"))
+
+    with pytest.raises(InstanceFailed) as failure:
+        start(session_factory, "notify_service", org["employee_sales_1"], {})
+
+    assert failure.value.details == {"element_id": "notify"}
+    assert "service task operator 'hr/notify' cannot run" in failure.value.message
+    assert count(session_factory, ProcessInstance) == 0
