@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 LEAVE = {"leave_type": "annual", "start": "2026-12-01", "end": "2026-12-14", "comment": "family trip"}
 
 
