@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 LEAVE = {"leave_type": "annual", "start": "2026-12-01", "end": "2026-12-14", "comment": "family trip"}
 
 
