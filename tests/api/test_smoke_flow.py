@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 LEAVE = {"leave_type": "annual", "start": "2026-12-01", "end": "2026-12-14", "comment": "family trip"}
 
 
@@ -19,6 +21,10 @@ def test_leave_request_from_submission_to_registration(client, org, leave_defini
     assert approval["element_id"] == "manager_approval"
     assert approval["assignee"] == manager.email
     assert approval["form_schema"]["required"] == ["manager_decision"]
+    # camunda:dueDate="P3D" on the task; times are UTC with their offset on both databases
+    assert approval["created_at"].endswith("+00:00")
+    due = datetime.fromisoformat(approval["due_at"]) - datetime.fromisoformat(approval["created_at"])
+    assert due == timedelta(days=3)
 
     inbox = client.get("/api/v1/tasks", headers=manager.headers).json
     assert [t["id"] for t in inbox] == [approval["id"]]
