@@ -42,7 +42,11 @@ def init_app(app: Flask) -> None:
         errors = data.get("messages") or data.get("errors")
         if errors and exc.code == 422 and "message" not in data:
             message = "the request body is not valid"
-        response = exc.get_response()
-        response.data = app.json.dumps(error_body(exc.code, message, errors))
-        response.content_type = "application/json"
+        response = app.json.response(error_body(exc.code, message, errors))
+        response.status_code = exc.code
+        for name, value in exc.get_response().headers.items():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        if exc.code == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
         return response
