@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import operator
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from RestrictedPython import (
@@ -113,30 +114,25 @@ class _Policy(RestrictingNodeTransformer):
         return node
 
 
-_eval_cache: dict[str, Any] = {}
-_exec_cache: dict[str, Any] = {}
+_COMPILERS = {"eval": compile_restricted_eval, "exec": compile_restricted_exec}
+
+
+@lru_cache(maxsize=4096)
+def _compile(source: str, mode: str):
+    result = _COMPILERS[mode](source, policy=_Policy)
+    if result.errors:
+        raise SandboxViolation("; ".join(result.errors))
+    return result.code
 
 
 def compile_expression(source: str):
     """Compile one expression in restricted mode; raises SandboxViolation with the reasons."""
-    code = _eval_cache.get(source)
-    if code is None:
-        result = compile_restricted_eval(source, policy=_Policy)
-        if result.errors:
-            raise SandboxViolation("; ".join(result.errors))
-        code = _eval_cache[source] = result.code
-    return code
+    return _compile(source, "eval")
 
 
 def compile_script(source: str):
     """Compile a script in restricted mode; raises SandboxViolation with the reasons."""
-    code = _exec_cache.get(source)
-    if code is None:
-        result = compile_restricted_exec(source, policy=_Policy)
-        if result.errors:
-            raise SandboxViolation("; ".join(result.errors))
-        code = _exec_cache[source] = result.code
-    return code
+    return _compile(source, "exec")
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):
