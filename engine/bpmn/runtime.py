@@ -90,8 +90,14 @@ def restore_workflow(state_json: str, spec_json: str) -> BpmnWorkflow:
 
 
 def save_workflow(workflow: BpmnWorkflow) -> str:
-    """Serialize an instance for storage (compacted, without the spec)."""
-    return dump_workflow(workflow)
+    """Serialize an instance for storage (compacted, without the spec).
+
+    Raises StepFailed when a script left a value in the data that cannot be stored.
+    """
+    try:
+        return dump_workflow(workflow)
+    except (TypeError, ValueError) as exc:
+        raise StepFailed(f"the process data holds a value that cannot be stored: {exc}", None) from exc
 
 
 def run(workflow: BpmnWorkflow) -> None:

@@ -8,6 +8,7 @@ only the task tree, and is compacted so that a step costs the same at round 1 an
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -19,6 +20,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -60,6 +62,10 @@ def _build_registry():
 REGISTRY = _build_registry()
 
 
+_ENCODER = create_encoder(REGISTRY)
+_ENCODER_LOCK = threading.Lock()
+
+
 def _find_workflow_converter() -> SpecFreeWorkflowConverter:
     restore = REGISTRY.convert_from_dict["BpmnWorkflow"]
     # DictionaryConverter wraps the bound method in functools.partial(_obj_from_dict, func)
@@ -96,7 +102,15 @@ def load_specs(spec_json: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSp
 def dump_workflow(workflow: BpmnWorkflow) -> str:
     """Serialize instance state without the spec, after compacting the task tree."""
     compact(workflow)
-    return json.dumps(REGISTRY.convert(workflow), separators=(",", ":"))
+    # As SpiffWorkflow's own serialize_json does: task data is left as it is and the encoder
+    # converts registered types (dates, timedeltas, decimals) and sets as it meets them. The
+    # registry's encoder mode is a shared flag, hence the lock for threaded web workers.
+    with _ENCODER_LOCK:
+        REGISTRY._encoder_mode = True
+        try:
+            return json.dumps(REGISTRY.convert(workflow), separators=(",", ":"), cls=_ENCODER)
+        finally:
+            REGISTRY._encoder_mode = False
 
 
 def load_workflow(state_json: str, spec_json: str) -> BpmnWorkflow:
@@ -197,9 +211,13 @@ def reserved_key_paths(data: Any, prefix: str = "data") -> list[str]:
 
 
 def json_default(value: Any) -> Any:
-    """JSON encoder fallback for dates and decimals in instance data exposed to the API."""
+    """JSON encoder fallback for the instance data the API shows: dates, decimals, sets, else text."""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    # Anything else a script produced (a timedelta, say) is shown as text in the read model;
+    # whether it can be stored at all is the state serializer's call.
+    return str(value)

@@ -8,7 +8,7 @@ from engine.db import session_scope
 from engine.errors import InstanceFailed
 from engine.models import AuditEvent, HumanTask, ProcessInstance, TaskStatus
 from engine.services import tasks
-from tests.engine.helpers import bundle_file, count, deploy, only_open_task, start, user
+from tests.engine.helpers import bundle_file, count, deploy, get_instance, only_open_task, start, user
 
 
 def test_script_error_after_approval_rolls_the_step_back(session_factory, org):
@@ -37,4 +37,32 @@ def test_service_task_without_a_worker_is_refused_at_start_and_stores_nothing(se
 
     assert failure.value.details == {"element_id": "notify"}
     assert "service task operator 'hr/notify' cannot run" in failure.value.message
+    assert count(session_factory, ProcessInstance) == 0
+
+
+def test_script_values_beyond_json_are_stored_and_shown(session_factory, org):
+    deploy(session_factory, bundle_file("failing/script_values.bpmn"))
+    instance = start(session_factory, "script_values", org["employee_sales_1"], {"kind": "plain"})
+
+    stored = get_instance(session_factory, instance.id)
+    assert stored.data["tags"] == ["urgent"]
+    assert stored.data["gap"] == "2 days, 0:00:00"
+    review = only_open_task(session_factory, instance.id)
+    assert review.element_id == "review"
+
+    # The stored state reads back: the instance runs on to its end.
+    with session_scope(session_factory) as s:
+        tasks.complete_task(s, review.id, actor=user(s, org["employee_sales_1"]), data={})
+    finished = get_instance(session_factory, instance.id)
+    assert finished.status == "completed"
+    assert finished.data["gap"] == "2 days, 0:00:00"
+
+
+def test_a_value_that_cannot_be_stored_fails_the_step_and_stores_nothing(session_factory, org):
+    deploy(session_factory, bundle_file("failing/script_values.bpmn"))
+
+    with pytest.raises(InstanceFailed) as failure:
+        start(session_factory, "script_values", org["employee_sales_1"], {"kind": "range"})
+
+    assert "cannot be stored" in failure.value.message
     assert count(session_factory, ProcessInstance) == 0
