@@ -125,12 +125,15 @@ def compact(workflow: BpmnWorkflow) -> None:
     """Drop finished history from the task tree so its size tracks live work, not age.
 
     The tree is cut at the deepest task above which everything is finished: that task becomes
-    the new root and every task outside its subtree is removed. Finished tasks only hold data
-    that was already copied to their children, and the audit log keeps the history, so nothing
-    a later step needs is lost. Data of finished tasks whose children are finished is dropped.
+    the new root and every task outside its subtree is removed. Below a fork the cut cannot go
+    further, so each branch's finished chains are shortened instead (see ``_splice_chains``).
+    Finished tasks only hold data that was already copied to their children, and the audit log
+    keeps the history, so nothing a later step needs is lost. Data of finished tasks whose
+    children are finished is dropped.
     """
     for sub in [workflow, *workflow.subprocesses.values()]:
         _cut_finished_prefix(workflow, sub)
+        _splice_chains(workflow, sub)
         _drop_copied_data(sub)
 
 
@@ -169,6 +172,38 @@ def _cut_finished_prefix(top: BpmnWorkflow, workflow) -> None:
     workflow.task_tree = cut
     if workflow.last_task is not None and workflow.last_task.id not in keep:
         workflow.last_task = None
+
+
+_INHERITED = TaskState.READY | TaskState.STARTED | TaskState.FINISHED_MASK
+
+
+def _splice_chains(top: BpmnWorkflow, workflow) -> None:
+    """Remove finished tasks from the middle of single-file chains, joining parent to child.
+
+    A task goes only when it is finished, is the only child of a finished parent, and has one
+    child that already took its data (ready or later: a waiting or predicted task would still
+    copy it). Tasks with several children (forks, boundary-event splits) and the first task
+    below them stay, so the joins that look back to a split still find it with its children.
+    """
+    for task in list(workflow.tasks.values()):
+        parent = task.parent
+        if (
+            parent is None
+            or not task.has_state(TaskState.FINISHED_MASK)
+            or not parent.has_state(TaskState.FINISHED_MASK)
+            or len(parent._children) != 1
+            or len(task._children) != 1
+        ):
+            continue
+        child = workflow.tasks[task._children[0]]
+        if not child.has_state(_INHERITED):
+            continue
+        parent._children = [child.id]
+        child._parent = parent.id
+        del workflow.tasks[task.id]
+        top.subprocesses.pop(task.id, None)
+        if workflow.last_task is task:
+            workflow.last_task = None
 
 
 def _walk(task):

@@ -17,6 +17,7 @@ from tests.engine.helpers import (
     deploy,
     get_instance,
     only_open_task,
+    open_tasks,
     start,
 )
 
@@ -69,3 +70,28 @@ def test_automatic_loop_leaves_a_deep_user_task_waiting(session_factory, org, pa
     complete(session_factory, review.id, vera, {})
 
     assert get_instance(session_factory, instance.id).status == InstanceStatus.COMPLETED
+
+
+PARALLEL_ROUNDS = 150
+
+
+def test_parallel_rework_loops_keep_flat_state(session_factory, org):
+    """Below a fork the tree cannot be cut; each branch's finished chain is shortened instead."""
+    vera = org["employee_ops_1"]
+    deploy(session_factory, bundle_file("parallel_rework.bpmn"))
+    instance = start(session_factory, "parallel_rework", vera, {"rounds": PARALLEL_ROUNDS})
+
+    state_size = {}
+    for round_ in range(1, PARALLEL_ROUNDS + 1):
+        for element_id in ("revise_a", "revise_b"):
+            (task,) = [t for t in open_tasks(session_factory, instance.id) if t.element_id == element_id]
+            complete(session_factory, task.id, vera, {f"note_{element_id[-1]}": round_})
+        state_size[round_] = len(get_instance(session_factory, instance.id).state)
+
+    sign = only_open_task(session_factory, instance.id)
+    assert sign.element_id == "sign"
+    complete(session_factory, sign.id, vera, {})
+    stored = get_instance(session_factory, instance.id)
+    assert stored.status == InstanceStatus.COMPLETED
+    assert stored.data["b_round"] == PARALLEL_ROUNDS
+    assert max(state_size[r] for r in range(10, PARALLEL_ROUNDS)) <= 2 * state_size[10]
