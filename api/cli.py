@@ -110,7 +110,8 @@ def cmd_serve(args) -> int:
 
 def cmd_worker(args) -> int:
     # The worker is its own process and its own package; api never imports it.
-    os.execv(sys.executable, [sys.executable, "-m", "worker", *args.worker_args])  # noqa: S606 - fixed argv
+    argv = [sys.executable, "-m", "worker", *(["--burst"] if args.burst else [])]
+    os.execv(sys.executable, argv)  # noqa: S606 - a fixed argv, no shell
     return 0
 
 
@@ -154,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run a background worker (needs APPROUTE_REDIS_URL)")
-    worker.add_argument("worker_args", nargs=argparse.REMAINDER)
+    worker.add_argument("--burst", action="store_true", help="stop once the queues are empty")
     worker.set_defaults(func=cmd_worker)
     return parser
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Worker
 
 from engine.config import Settings
@@ -12,8 +14,14 @@ from engine.config import Settings
 QUEUES = ("approute",)
 
 
-def main() -> int:
-    """Run until stopped. Without APPROUTE_REDIS_URL there is nothing to do: jobs run in-process."""
+def main(argv: list[str] | None = None) -> int:
+    """Run until stopped (or, with --burst, until the queues are empty).
+
+    Without APPROUTE_REDIS_URL there is nothing to do: jobs run in-process.
+    """
+    parser = argparse.ArgumentParser(prog="approute worker")
+    parser.add_argument("--burst", action="store_true", help="stop once the queues are empty")
+    args = parser.parse_args(argv)
     settings = Settings.from_env()
     if not settings.redis_url:
         print(
@@ -23,7 +31,12 @@ def main() -> int:
         )
         return 2
     connection = Redis.from_url(settings.redis_url)
-    Worker(list(QUEUES), connection=connection).work(with_scheduler=False)
+    try:
+        connection.ping()
+    except RedisError as exc:
+        print(f"approute worker: cannot reach Redis at APPROUTE_REDIS_URL: {exc}", file=sys.stderr)
+        return 1
+    Worker(list(QUEUES), connection=connection).work(burst=args.burst, with_scheduler=False)
     return 0
 
 
