@@ -50,7 +50,7 @@ def start_instance(
                 "the Idempotency-Key header must be 1 to 200 characters",
                 [{"field": "Idempotency-Key", "message": "1 to 200 characters"}],
             )
-        earlier = _replayed(session, actor, idempotency_key)
+        earlier = _replayed(session, actor, idempotency_key, key)
         if earlier is not None:
             return earlier, False
     definition = definitions.snapshot(session, definitions.get_latest(session, key).id)
@@ -72,20 +72,27 @@ def start_instance(
     except IntegrityError:
         # A concurrent request won the race for the idempotency key or the business key.
         if idempotency_key is not None:
-            earlier = _replayed(session, actor, idempotency_key)
+            earlier = _replayed(session, actor, idempotency_key, key)
             if earlier is not None:
                 return earlier, False
         raise Conflict(f"an active {key} instance already has business key '{business_key}'") from None
     return instance, True
 
 
-def _replayed(session: Session, actor: User, idempotency_key: str) -> ProcessInstance | None:
+def _replayed(session: Session, actor: User, idempotency_key: str, key: str) -> ProcessInstance | None:
+    """The instance this caller already started with this Idempotency-Key, if any.
+
+    Raises Conflict when the key was used to start a different process.
+    """
     query = (
         select(ProcessInstance)
         .join(IdempotencyKey, IdempotencyKey.instance_id == ProcessInstance.id)
         .where(IdempotencyKey.user_id == actor.id, IdempotencyKey.key == idempotency_key)
     )
-    return session.scalar(query)
+    earlier = session.scalar(query)
+    if earlier is not None and earlier.process_key != key:
+        raise Conflict(f"this Idempotency-Key already started a {earlier.process_key} request; use a new key")
+    return earlier
 
 
 def _check_start_input(definition, data: Any, business_key: str | None) -> None:

@@ -9,11 +9,13 @@ import pytest
 from tests.api.helpers import (
     LEAVE,
     assert_error,
+    bundle_file,
     complete,
     field_errors,
     history,
     start_leave,
     started,
+    upload,
 )
 
 
@@ -116,6 +118,23 @@ def test_the_same_idempotency_key_from_two_people_starts_two_instances(client, o
     assert hers.json["id"] != theirs.json["id"]
     assert theirs.json["initiator"] == vera.email
     assert len(client.get("/api/v1/instances", headers=org["hr"].headers).json) == 2
+
+
+def test_an_idempotency_key_reused_for_another_process_is_refused(client, org, leave_definition):
+    designer, anna = org["designer"], org["employee_sales_1"]
+    files = {**bundle_file("open_form.bpmn"), **bundle_file("open_form.json")}
+    assert upload(client, designer, files).status_code == 201
+    assert start_leave(client, anna, idempotency_key="k-1").status_code == 201
+
+    other = client.post(
+        "/api/v1/definitions/open_form/instances",
+        json={"data": {}},
+        headers={**anna.headers, "Idempotency-Key": "k-1"},
+    )
+
+    assert_error(other, 409)
+    assert "already started a leave_request request" in other.json["message"]
+    assert len(client.get("/api/v1/instances", headers=anna.headers).json) == 1
 
 
 # --- listing ----------------------------------------------------------------------------------

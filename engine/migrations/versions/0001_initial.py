@@ -229,8 +229,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_human_tasks")),
     )
-    op.create_index(op.f("ix_human_tasks_assignee_id"), "human_tasks", ["assignee_id"])
-    op.create_index(op.f("ix_human_tasks_instance_id"), "human_tasks", ["instance_id"])
+    op.create_index("ix_human_tasks_assignee_id_status", "human_tasks", ["assignee_id", "status"])
+    op.create_index("ix_human_tasks_instance_id_status", "human_tasks", ["instance_id", "status"])
     op.create_index(op.f("ix_human_tasks_status"), "human_tasks", ["status"])
 
     op.create_table(
