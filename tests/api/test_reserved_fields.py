@@ -38,3 +38,18 @@ def test_typename_key_is_refused_and_the_instance_goes_on(client, org):
     final = client.get(f"/api/v1/instances/{instance.json['id']}", headers=anna.headers).json
     assert final["status"] == "completed"
     assert final["data"]["extra"] == {"kind": "fine"}
+
+
+def test_oversized_data_is_refused_before_it_reaches_the_route(client, org):
+    _deploy_open_form(client, org["designer"])
+    anna = org["employee_sales_1"]
+    huge = {"notes": ["x" * 1000] * 1100}  # about 1.1 MB
+
+    response = client.post(
+        "/api/v1/definitions/open_form/instances", json={"data": huge}, headers=anna.headers
+    )
+
+    assert_error(response, 422)
+    assert response.json["errors"][0]["field"] == "data"
+    assert "at most 1,048,576" in response.json["errors"][0]["message"]
+    assert client.get("/api/v1/instances", headers=anna.headers).json == []

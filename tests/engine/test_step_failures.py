@@ -66,3 +66,24 @@ def test_a_value_that_cannot_be_stored_fails_the_step_and_stores_nothing(session
 
     assert "cannot be stored" in failure.value.message
     assert count(session_factory, ProcessInstance) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"forever": True, "exponent": 1}, "CPU time|loop steps"),
+        ({"forever": False, "exponent": 10**8}, "more than 100,000 bits"),
+    ],
+    ids=["endless loop", "huge number"],
+)
+def test_runaway_script_fails_its_step_and_others_carry_on(session_factory, org, data, reason):
+    deploy(session_factory, bundle_file("failing/runaway.bpmn"))
+    anna = org["employee_sales_1"]
+
+    with pytest.raises(InstanceFailed, match=reason) as failure:
+        start(session_factory, "runaway", anna, data)
+    assert failure.value.details == {"element_id": "spin"}
+
+    calm = start(session_factory, "runaway", anna, {"forever": False, "exponent": 3})
+    assert get_instance(session_factory, calm.id).data["size"] == 1000
+    assert count(session_factory, ProcessInstance) == 1
