@@ -45,6 +45,7 @@ def definition(row: ProcessDefinition) -> dict[str, Any]:
         "deployed_at": row.deployed_at,
         "start_form": row.start_form,
         "start_form_schema": row.forms.get(row.start_form) if row.start_form else None,
+        "warnings": row.warnings,
     }
 
 

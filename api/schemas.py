@@ -14,11 +14,19 @@ class ApiErrorSchema(Schema):
     errors = fields.Raw()
 
 
+class ReportEntrySchema(Schema):
+    file = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    line = fields.Integer(allow_none=True)
+    message = fields.String()
+
+
 class DeployedSchema(Schema):
     id = fields.UUID()
     key = fields.String()
     version = fields.Integer()
     name = fields.String()
+    warnings = fields.List(fields.Nested(ReportEntrySchema))
 
 
 class VersionSchema(Schema):
@@ -36,6 +44,7 @@ class DefinitionSchema(Schema):
     deployed_at = fields.DateTime()
     start_form = fields.String(allow_none=True, metadata={"description": "form file name"})
     start_form_schema = fields.Dict(allow_none=True)
+    warnings = fields.List(fields.Nested(ReportEntrySchema))
 
 
 class DefinitionDetailSchema(DefinitionSchema):

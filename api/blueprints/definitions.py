@@ -64,7 +64,13 @@ class Definitions(MethodView):
             name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
             files[name or "unnamed"] = upload.read()
         row = definitions.deploy_bundle(db(), files, actor=current_user())
-        return {"id": row.id, "key": row.key, "version": row.version, "name": row.name}
+        return {
+            "id": row.id,
+            "key": row.key,
+            "version": row.version,
+            "name": row.name,
+            "warnings": row.warnings,
+        }
 
 
 @blp.route("/<string:key>")

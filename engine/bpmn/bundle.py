@@ -14,7 +14,6 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins import (
     ExclusiveGatewayMixin,
@@ -24,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.mixins import (
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn.assignment import AssignmentError, parse_assignment
+from engine.bpmn.decisions import DecisionFileRefused, read_decisions
 from engine.bpmn.due import DueDateError, check_due
 from engine.bpmn.sandbox import SandboxViolation, compile_expression, compile_script
 from engine.bpmn.state import dump_specs
@@ -38,6 +38,11 @@ ASSIGNMENT_ATTRIBUTES = {
     "candidate_users": "candidateUsers",
     "candidate_groups": "candidateGroups",
 }
+# Languages Camunda and other engines run that are plainly not Python; anything else is
+# compiled as Python and judged by the sandbox.
+FOREIGN_SCRIPT_LANGUAGES = frozenset(
+    {"javascript", "js", "ecmascript", "groovy", "xslt", "ruby", "jruby", "juel", "kotlin", "java", "feel"}
+)
 FORM_KEY_PREFIXES = ("embedded:deployment:", "embedded:app:", "deployment:", "app:")
 
 
@@ -69,6 +74,7 @@ class Bundle:
     start_form: str | None
     files: dict[str, bytes]
     checksum: str
+    warnings: list[ReportEntry] = field(default_factory=list)
 
 
 @dataclass
@@ -77,9 +83,13 @@ class _Intake:
     report: list[ReportEntry] = field(default_factory=list)
     bpmn_name: str | None = None
     bpmn_tree: Any = None
-    dmn_trees: dict[str, Any] = field(default_factory=dict)
+    dmn_files: dict[str, bytes] = field(default_factory=dict)
     forms: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
+    warnings: list[ReportEntry] = field(default_factory=list)
+
+    def warn(self, message: str, *, element_id=None, line=None) -> None:
+        self.warnings.append(ReportEntry(self.bpmn_name, element_id, line, message))
 
     def error(self, message: str, *, file=None, element_id=None, line=None) -> None:
         if line is None and element_id:
@@ -113,6 +123,7 @@ def build_bundle(files: dict[str, bytes]) -> Bundle:
     if intake.report:
         raise BundleRefused(intake.report)
     _check_references(intake)
+    _check_script_languages(intake)
     task_meta, start_form = _read_task_meta(intake, key)
     spec_json = _build_spec(intake, key) if not intake.report else ""
     if intake.report:
@@ -126,6 +137,7 @@ def build_bundle(files: dict[str, bytes]) -> Bundle:
         start_form=start_form,
         files=dict(files),
         checksum=bundle_checksum(files),
+        warnings=intake.warnings,
     )
 
 
@@ -141,7 +153,9 @@ def _read_files(intake: _Intake) -> None:
         intake.error(f"a bundle holds exactly one .bpmn file, found {len(bpmn_files)}")
     for filename, content in intake.files.items():
         lower = filename.lower()
-        if lower.endswith((".bpmn", ".dmn")):
+        if lower.endswith(".dmn"):
+            intake.dmn_files[filename] = content
+        elif lower.endswith(".bpmn"):
             try:
                 tree = parse_xml(content)
             except UnsafeXml as exc:
@@ -178,21 +192,30 @@ def _read_form(intake: _Intake, filename: str, content: bytes) -> None:
 
 
 def _choose_process(intake: _Intake) -> tuple[str, str]:
+    """The process the bundle deploys: the executable one no other process calls.
+
+    A missing isExecutable counts as executable, as SpiffWorkflow reads it. A diagram with
+    several such processes (pools that talk by messages) deploys the first and says so.
+    """
     root = intake.bpmn_tree.getroot()
     processes = root.findall(f"{{{BPMN_NS}}}process")
     called = {el.get("calledElement") for el in root.iter(f"{{{BPMN_NS}}}callActivity")}
-    executable = [p for p in processes if p.get("isExecutable", "false").lower() == "true"]
+    executable = [p for p in processes if p.get("isExecutable", "true").lower() == "true"]
     candidates = [p for p in executable if p.get("id") not in called] or executable
     if not candidates and len(processes) == 1:
         candidates = processes
-    if len(candidates) != 1:
-        ids = ", ".join(p.get("id", "?") for p in candidates) or "none"
-        intake.error(
-            f"expected one executable process to deploy, found {len(candidates)} ({ids}); "
-            'mark the one to deploy with isExecutable="true"'
-        )
+    if not candidates:
+        intake.error('the diagram has no executable process; mark the one to deploy with isExecutable="true"')
         return "", ""
     process = candidates[0]
+    if len(candidates) > 1:
+        others = ", ".join(p.get("id", "?") for p in candidates[1:])
+        intake.warn(
+            f"the diagram has {len(candidates)} executable processes; deployed '{process.get('id')}', "
+            f'not {others}. Mark the others isExecutable="false" or deploy them from files of their own',
+            element_id=process.get("id"),
+            line=process.sourceline,
+        )
     return process.get("id"), process.get("name") or process.get("id")
 
 
@@ -208,6 +231,18 @@ def _check_references(intake: _Intake) -> None:
                     element_id=flow.get("id"),
                     line=flow.sourceline,
                 )
+
+
+def _check_script_languages(intake: _Intake) -> None:
+    """Scripts run in approute's Python sandbox; name any script written in another language."""
+    for task in intake.bpmn_tree.getroot().iter(f"{{{BPMN_NS}}}scriptTask"):
+        language = (task.get("scriptFormat") or "").strip().lower()
+        if language in FOREIGN_SCRIPT_LANGUAGES:
+            intake.error(
+                f"script format '{language}' is not supported: approute runs Python scripts",
+                element_id=task.get("id"),
+                line=task.sourceline,
+            )
 
 
 def _form_reference(element) -> str | None:
@@ -257,6 +292,15 @@ def _checked_form(intake: _Intake, element) -> str | None:
     if reference is None:
         return None
     name = posixpath.basename(reference)
+    if not name.lower().endswith(".json"):
+        # Camunda Modeler points formKey at HTML or Camunda Forms, which approute does not
+        # render; the file still deploys, and the designer is told the task has no schema.
+        intake.warn(
+            f"form '{reference}' is not a JSON Schema file; this step accepts any data",
+            element_id=element.get("id"),
+            line=element.sourceline,
+        )
+        return None
     if name not in intake.forms:
         intake.error(
             f"form '{reference}' is referenced but not in the bundle",
@@ -269,10 +313,15 @@ def _checked_form(intake: _Intake, element) -> str | None:
 
 def _build_spec(intake: _Intake, key: str) -> str:
     parser = SpiffBpmnParser()
+    for filename, content in intake.dmn_files.items():
+        try:
+            read_decisions(content, filename, parser)
+        except DecisionFileRefused as exc:
+            intake.error(str(exc), file=filename, line=exc.line)
+    if intake.report:
+        return ""
     try:
         parser.add_bpmn_xml(intake.bpmn_tree.getroot(), filename=intake.bpmn_name)
-        for filename, tree in intake.dmn_trees.items():
-            parser.add_dmn_xml(tree.getroot(), filename=filename)
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
     except ValidationException as exc:
@@ -283,7 +332,7 @@ def _build_spec(intake: _Intake, key: str) -> str:
             message = "a sequence flow or reference points at an element that does not exist"
         intake.error(message, file=exc.file_name or None, element_id=element_id, line=line)
         return ""
-    except (etree.LxmlError, KeyError, AttributeError, TypeError, ValueError, IndexError) as exc:
+    except Exception as exc:  # a library failure on odd input must become a report, never a 500
         intake.error(f"the diagram could not be built: {type(exc).__name__}: {exc}")
         return ""
     for process_spec in [spec, *subprocess_specs.values()]:

@@ -30,6 +30,9 @@ class ProcessDefinition(Base):
     )
     forms: Mapped[dict[str, Any]] = mapped_column(JSONType, comment="form file name -> JSON Schema")
     start_form: Mapped[str | None] = mapped_column(String(255))
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONType, default=list, comment="deploy report entries that did not stop the deploy"
+    )
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -90,6 +90,7 @@ def deploy_bundle(session: Session, files: dict[str, bytes], *, actor: User | No
         task_meta=bundle.task_meta,
         forms=bundle.forms,
         start_form=bundle.start_form,
+        warnings=[entry.as_dict() for entry in bundle.warnings],
         deployed_by_id=actor.id if actor else None,
         files=[DefinitionFile(filename=n, content=c) for n, c in sorted(bundle.files.items())],
     )

@@ -192,3 +192,23 @@ def _line_of(path: Path, needle: str) -> int:
         if needle in line:
             return number
     raise AssertionError(f"{needle} not in {path}")
+
+
+def test_a_form_key_that_is_not_json_schema_deploys_with_a_warning(client, org):
+    response = upload(client, org["designer"], bundle_file("camunda_html_form.bpmn"))
+
+    assert response.status_code == 201, response.json
+    (warning,) = response.json["warnings"]
+    assert warning["element_id"] == "approve"
+    assert warning["line"] == 6
+    assert "not a JSON Schema file" in warning["message"]
+    detail = client.get("/api/v1/definitions/camunda_html_form", headers=org["designer"].headers).json
+    assert detail["warnings"] == response.json["warnings"]
+
+    started = client.post(
+        "/api/v1/definitions/camunda_html_form/instances",
+        json={"data": {}},
+        headers=org["employee_sales_1"].headers,
+    )
+    (task,) = started.json["open_tasks"]
+    assert task["form_schema"] is None

@@ -87,6 +87,9 @@ def upgrade() -> None:
         ),
         sa.Column("forms", JSONType, nullable=False, comment="form file name -> JSON Schema"),
         sa.Column("start_form", sa.String(length=255), nullable=True),
+        sa.Column(
+            "warnings", JSONType, nullable=False, comment="deploy report entries that did not stop the deploy"
+        ),
         sa.Column("deployed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deployed_by_id", BigIntId, nullable=True),
         sa.ForeignKeyConstraint(
