@@ -9,7 +9,7 @@ PORT ?= 8000
 # Bundle folders: those holding a .bpmn (so processes/__pycache__/ is never taken for one).
 BUNDLES = $(sort $(dir $(wildcard processes/*/*.bpmn)))
 
-.PHONY: run test bench lint format venv
+.PHONY: run test bench conformance lint format venv
 
 venv: $(BIN)/python
 
@@ -29,6 +29,9 @@ test: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
+
+conformance: venv
+	$(BIN)/python -W ignore::DeprecationWarning -m tests.conformance.corpus
 
 bench: venv
 	$(BIN)/python bench/run_all.py

@@ -162,13 +162,37 @@ def _classify_bpmn(corpus: Path, sessions, summary: Summary) -> None:
         summary.outcomes.append(Outcome(path, "bpmn", ours, stock_outcome(files), detail, camunda))
 
 
+def print_report(summary: Summary) -> None:
+    """One markdown table per kind of file, a row per source folder, then the bars."""
+    rows = summary.by_source()
+    print("| source | BPMN | stock built | approute deployed | refused | crashed |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for source, row in sorted(rows.items()):
+        total = row["bpmn deployed"] + row["bpmn refused"] + row["bpmn crashed"]
+        if total:
+            print(
+                f"| {source} | {total} | {row['stock built']} | {row['bpmn deployed']} "
+                f"| {row['bpmn refused']} | {row['bpmn crashed']} |"
+            )
+    print()
+    print("| source | DMN | read | refused | crashed |")
+    print("|---|---:|---:|---:|---:|")
+    for source, row in sorted(rows.items()):
+        total = row["dmn deployed"] + row["dmn refused"] + row["dmn crashed"]
+        if total:
+            print(
+                f"| {source} | {total} | {row['dmn deployed']} | {row['dmn refused']} | {row['dmn crashed']} |"
+            )
+    files, ours, stock = summary.camunda_flavoured()
+    print()
+    print(f"crashed: {len(summary.crashed)}")
+    print(f"built by stock SpiffWorkflow but refused by approute: {len(summary.regressions)}")
+    for outcome in summary.regressions:
+        print(f"  {outcome.path.relative_to(CORPUS)}: {outcome.detail}")
+    print(
+        f"Camunda-flavoured BPMN files: {files}; approute deploys {ours}, stock SpiffWorkflow builds {stock}"
+    )
+
+
 if __name__ == "__main__":
-    result = run()
-    for source, row in sorted(result.by_source().items()):
-        print(source, dict(sorted(row.items())))
-    print("crashed", len(result.crashed), "regressions", len(result.regressions))
-    print("camunda (files, ours, stock)", result.camunda_flavoured())
-    for o in result.crashed[:40]:
-        print("CRASH", o.path.relative_to(CORPUS), o.detail)
-    for o in result.regressions[:60]:
-        print("REGR", o.path.relative_to(CORPUS), o.detail)
+    print_report(run())
