@@ -180,9 +180,8 @@ def print_report(summary: Summary) -> None:
     for source, row in sorted(rows.items()):
         total = row["dmn deployed"] + row["dmn refused"] + row["dmn crashed"]
         if total:
-            print(
-                f"| {source} | {total} | {row['dmn deployed']} | {row['dmn refused']} | {row['dmn crashed']} |"
-            )
+            read, refused, crashed = row["dmn deployed"], row["dmn refused"], row["dmn crashed"]
+            print(f"| {source} | {total} | {read} | {refused} | {crashed} |")
     files, ours, stock = summary.camunda_flavoured()
     print()
     print(f"crashed: {len(summary.crashed)}")
