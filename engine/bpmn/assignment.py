@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from engine.bpmn.juel import JuelError, to_python
 from engine.bpmn.sandbox import SandboxViolation, compile_expression
 
 _EXPRESSION = re.compile(r"^\s*[$#]\{(?P<body>.*)\}\s*$", re.DOTALL)
@@ -28,7 +29,10 @@ def parse_assignment(value: str) -> tuple[str, str]:
         if "${" in value or "#{" in value:
             raise AssignmentError(f"assignment '{value}' mixes text and an expression")
         return "literal", value
-    body = match.group("body").strip()
+    try:
+        body = to_python(match.group("body"))
+    except JuelError as exc:
+        raise AssignmentError(f"assignment '{value}': {exc}") from None
     try:
         compile_expression(body)
     except SandboxViolation as exc:

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins import (
 )
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from engine.bpmn import camunda
 from engine.bpmn.assignment import AssignmentError, parse_assignment
 from engine.bpmn.decisions import DecisionFileRefused, read_decisions
 from engine.bpmn.due import DueDateError, check_due
@@ -124,6 +125,11 @@ def build_bundle(files: dict[str, bytes]) -> Bundle:
         raise BundleRefused(intake.report)
     _check_references(intake)
     _check_script_languages(intake)
+    _check_incomplete_markers(intake)
+    camunda.rewrite(
+        intake.bpmn_tree.getroot(),
+        lambda message, element: intake.error(message, element_id=element.get("id"), line=element.sourceline),
+    )
     task_meta, start_form = _read_task_meta(intake, key)
     spec_json = _build_spec(intake, key) if not intake.report else ""
     if intake.report:
@@ -245,6 +251,30 @@ def _check_script_languages(intake: _Intake) -> None:
             )
 
 
+def _check_incomplete_markers(intake: _Intake) -> None:
+    """Name the timers and multi-instance markers drawn without the data that makes them run."""
+    root = intake.bpmn_tree.getroot()
+    for timer in root.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+        if not any(len((child.text or "").strip()) for child in timer):
+            event = timer.getparent()
+            intake.error(
+                "the timer has no time: give it a duration, a date or a cycle",
+                element_id=event.get("id"),
+                line=event.sourceline,
+            )
+    for loop in root.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
+        has_input = any(
+            loop.find(f"{{{BPMN_NS}}}{tag}") is not None for tag in ("loopCardinality", "loopDataInputRef")
+        )
+        if not has_input and not loop.get(f"{{{CAMUNDA_NS}}}collection"):
+            task = loop.getparent()
+            intake.error(
+                "the multi-instance marker needs a collection to loop over or a number of instances",
+                element_id=task.get("id"),
+                line=task.sourceline,
+            )
+
+
 def _form_reference(element) -> str | None:
     for props in element.iter(f"{{{SPIFF_NS}}}property"):
         if props.get("name") == "formJsonSchemaFilename" and props.get("value"):
@@ -290,7 +320,7 @@ def _read_task_meta(intake: _Intake, key: str) -> tuple[dict[str, dict[str, Any]
 def _checked_form(intake: _Intake, element) -> str | None:
     reference = _form_reference(element)
     if reference is None:
-        return None
+        return _inline_form(intake, element)
     name = posixpath.basename(reference)
     if not name.lower().endswith(".json"):
         # Camunda Modeler points formKey at HTML or Camunda Forms, which approute does not
@@ -308,6 +338,20 @@ def _checked_form(intake: _Intake, element) -> str | None:
             line=element.sourceline,
         )
         return None
+    return name
+
+
+def _inline_form(intake: _Intake, element) -> str | None:
+    """A camunda:formData form, registered in the bundle as a schema of its own."""
+    try:
+        schema = camunda.form_from_form_data(element)
+    except ValueError as exc:
+        intake.error(str(exc), element_id=element.get("id"), line=element.sourceline)
+        return None
+    if schema is None:
+        return None
+    name = f"{element.get('id')}.formData.json"
+    intake.forms[name] = schema
     return name
 
 

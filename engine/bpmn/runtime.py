@@ -126,8 +126,19 @@ def _describe(exc: SpiffWorkflowException) -> str:
     inner = getattr(exc, "error_type", None) or ""
     if inner == "unknown":
         inner = ""
-    message = str(exc).split("\n")[0].strip()
+    message = str(exc).split("\n")[0].strip().rstrip(".")
+    cause = _root_cause(exc)
+    if cause is not None and str(cause) and str(cause) not in message:
+        message = f"{message}: {cause}"
     return f"{inner}: {message}" if inner and inner not in message else message
+
+
+def _root_cause(exc: BaseException) -> BaseException | None:
+    """The first non-SpiffWorkflow error behind ``exc``: the one that says what went wrong."""
+    seen = exc.__cause__ or exc.__context__
+    while seen is not None and isinstance(seen, SpiffWorkflowException):
+        seen = seen.__cause__ or seen.__context__
+    return seen
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
