@@ -126,6 +126,7 @@ def build_bundle(files: dict[str, bytes]) -> Bundle:
     _check_references(intake)
     _check_script_languages(intake)
     _check_incomplete_markers(intake)
+    _check_unsupported(intake)
     camunda.rewrite(
         intake.bpmn_tree.getroot(),
         lambda message, element: intake.error(message, element_id=element.get("id"), line=element.sourceline),
@@ -209,7 +210,14 @@ def _choose_process(intake: _Intake) -> tuple[str, str]:
     executable = [p for p in processes if p.get("isExecutable", "true").lower() == "true"]
     candidates = [p for p in executable if p.get("id") not in called] or executable
     if not candidates and len(processes) == 1:
+        # bpmn.io marks new diagrams isExecutable="false"; a file with one process means it.
         candidates = processes
+        processes[0].set("isExecutable", "true")
+        intake.warn(
+            'the process is marked isExecutable="false"; it is deployed as the only process in the file',
+            element_id=processes[0].get("id"),
+            line=processes[0].sourceline,
+        )
     if not candidates:
         intake.error('the diagram has no executable process; mark the one to deploy with isExecutable="true"')
         return "", ""
@@ -272,6 +280,38 @@ def _check_incomplete_markers(intake: _Intake) -> None:
                 "the multi-instance marker needs a collection to loop over or a number of instances",
                 element_id=task.get("id"),
                 line=task.sourceline,
+            )
+
+
+UNSUPPORTED = {
+    "complexGateway": "complex gateways are not supported; use an exclusive or inclusive gateway",
+    "compensateEventDefinition": "compensation is not supported; model the undo step explicitly",
+    "dataStoreReference": "data stores are not supported; keep data in the process or call a service",
+}
+GATEWAYS = frozenset(
+    f"{{{BPMN_NS}}}{tag}"
+    for tag in ("exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway")
+)
+
+
+def _check_unsupported(intake: _Intake) -> None:
+    """One line per element approute would not run as drawn: refuse it rather than guess."""
+    root = intake.bpmn_tree.getroot()
+    for tag, reason in UNSUPPORTED.items():
+        for element in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            target = element if element.get("id") or element.getparent() is None else element.getparent()
+            intake.error(reason, element_id=target.get("id"), line=target.sourceline)
+    outgoing: dict[str, int] = {}
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        outgoing[flow.get("sourceRef")] = outgoing.get(flow.get("sourceRef"), 0) + 1
+    for element in root.iter():
+        count = outgoing.get(element.get("id"), 0) if isinstance(element.tag, str) else 0
+        if count > 1 and element.tag not in GATEWAYS:
+            intake.error(
+                f"{count} flows leave this element without a gateway (an implicit split); "
+                "draw a parallel or exclusive gateway to say which way the request goes",
+                element_id=element.get("id"),
+                line=element.sourceline,
             )
 
 
