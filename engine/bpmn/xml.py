@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
 
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -36,4 +37,6 @@ def parse_xml(content: bytes) -> etree._ElementTree:
         raise UnsafeXml(f"malformed XML: {exc.msg}", line) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise UnsafeXml("a DOCTYPE is not allowed: DTDs and entities are refused", 1)
+    for element in tree.iter(f"{{{XINCLUDE_NS}}}*"):
+        raise UnsafeXml("XInclude is not allowed: a bundle carries its content itself", element.sourceline)
     return tree
