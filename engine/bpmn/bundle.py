@@ -419,11 +419,40 @@ def _build_spec(intake: _Intake, key: str) -> str:
     except Exception as exc:  # a library failure on odd input must become a report, never a 500
         intake.error(f"the diagram could not be built: {type(exc).__name__}: {exc}")
         return ""
+    _check_call_cycles(intake, spec, subprocess_specs)
     for process_spec in [spec, *subprocess_specs.values()]:
         _lint(intake, process_spec)
     if intake.report:
         return ""
     return dump_specs(spec, subprocess_specs)
+
+
+def _check_call_cycles(intake: _Intake, spec, subprocess_specs: dict) -> None:
+    """A process that calls itself, directly or through others, would nest without end."""
+    specs = {spec.name: spec, **subprocess_specs}
+    calls = {
+        name: [
+            (ts.bpmn_id, ts.spec)
+            for ts in s.task_specs.values()
+            if isinstance(getattr(ts, "spec", None), str)
+        ]
+        for name, s in specs.items()
+    }
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        for _element, callee in calls.get(start, []):
+            if callee == target or (callee not in seen and reaches(callee, target, seen | {callee})):
+                return True
+        return False
+
+    for name, edges in calls.items():
+        for element_id, callee in edges:
+            if callee == name or reaches(callee, name, {callee}):
+                intake.error(
+                    f"call activity calls '{callee}', which leads back to '{name}': "
+                    "recursive calls are not supported",
+                    element_id=element_id,
+                )
 
 
 def _lint(intake: _Intake, spec) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -100,11 +101,45 @@ def save_workflow(workflow: BpmnWorkflow) -> str:
         raise StepFailed(f"the process data holds a value that cannot be stored: {exc}", None) from exc
 
 
+MAX_AUTOMATIC_STEPS = 2_500
+MAX_RUN_CPU_SECONDS = 5.0
+
+
+class _TooManySteps(Exception):
+    def __init__(self, task):
+        super().__init__()
+        self.task = task
+
+
+def _step_counter():
+    steps = 0
+    deadline = time.thread_time() + MAX_RUN_CPU_SECONDS
+
+    def count(task) -> None:
+        nonlocal steps
+        steps += 1
+        # Each step walks the task tree, which grows within one run, so bound time as well as count.
+        if steps > MAX_AUTOMATIC_STEPS or (steps % 64 == 0 and time.thread_time() > deadline):
+            raise _TooManySteps(task)
+
+    return count
+
+
 def run(workflow: BpmnWorkflow) -> None:
-    """Run every automatic task until the workflow waits on people, timers or messages."""
+    """Run every automatic task until the workflow waits on people, timers or messages.
+
+    A route that keeps running on its own (a loop with no way out) is stopped after
+    MAX_AUTOMATIC_STEPS tasks, so one request cannot hold a worker forever.
+    """
     try:
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(will_complete_task=_step_counter())
+    except _TooManySteps as exc:
+        raise StepFailed(
+            "the route kept running automatic steps without waiting for anyone "
+            f"(limit {MAX_AUTOMATIC_STEPS:,} steps or {MAX_RUN_CPU_SECONDS:g} s); a loop with no way out?",
+            exc.task.task_spec.bpmn_id,
+        ) from None
     except SandboxViolation as exc:
         raise StepFailed(f"refused by the sandbox: {exc}", None) from exc
     except SpiffWorkflowException as exc:

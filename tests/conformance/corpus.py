@@ -22,6 +22,8 @@ from pathlib import Path
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 import engine.models  # noqa: F401 - every table, for the scratch database
+from engine.bpmn import runtime
+from engine.bpmn.bundle import BundleRefused, build_bundle
 from engine.bpmn.decisions import DecisionFileRefused, read_decisions
 from engine.db import Base, make_engine, make_session_factory, session_scope
 from engine.errors import InvalidBundle
@@ -160,6 +162,30 @@ def _classify_bpmn(corpus: Path, sessions, summary: Summary) -> None:
         ours, detail = our_outcome(sessions, files)
         camunda = any(ns in files[path.name] for ns in CAMUNDA_NAMESPACES)
         summary.outcomes.append(Outcome(path, "bpmn", ours, stock_outcome(files), detail, camunda))
+
+
+def run_spiffworkflow_tests(corpus: Path = CORPUS) -> tuple[int, int, list[str]]:
+    """Start each deployable file of spiffworkflow-tests with a scripted user and no input.
+
+    A file counts when it reaches its end event, or its first user task when it has one.
+    Returns (files deployed, files that ran, what stopped the others).
+    """
+    deployed, ran, stopped = 0, 0, []
+    for path in sorted((corpus / "spiffworkflow-tests").rglob("*.bpmn")):
+        try:
+            bundle = build_bundle(bundle_for(path))
+        except BundleRefused:
+            continue
+        deployed += 1
+        try:
+            workflow = runtime.start_workflow(bundle.spec_json, {})
+            if runtime.ready_user_tasks(workflow) or runtime.is_completed(workflow):
+                ran += 1
+            else:
+                stopped.append(f"{path.name}: waits on a timer, message or signal")
+        except runtime.StepFailed as exc:
+            stopped.append(f"{path.name}: {exc}"[:160])
+    return deployed, ran, stopped
 
 
 def print_report(summary: Summary) -> None:

@@ -87,3 +87,13 @@ def test_runaway_script_fails_its_step_and_others_carry_on(session_factory, org,
     calm = start(session_factory, "runaway", anna, {"forever": False, "exponent": 3})
     assert get_instance(session_factory, calm.id).data["size"] == 1000
     assert count(session_factory, ProcessInstance) == 1
+
+
+def test_a_loop_with_no_way_out_is_stopped_and_stores_nothing(session_factory, org):
+    deploy(session_factory, bundle_file("failing/endless_automatic_loop.bpmn"))
+
+    with pytest.raises(InstanceFailed, match="automatic steps without waiting") as failure:
+        start(session_factory, "endless_automatic_loop", org["employee_sales_1"], {"n": 0})
+
+    assert failure.value.details["element_id"] in ("tick", "gate")
+    assert count(session_factory, ProcessInstance) == 0
