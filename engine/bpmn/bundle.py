@@ -469,6 +469,16 @@ def _lint(intake: _Intake, spec) -> None:
             for condition, target in task_spec.cond_task_specs:
                 if condition is not None:
                     sources.append((f"condition to {target}", condition.args[0], "eval"))
+        event = getattr(task_spec, "event_definition", None)
+        if isinstance(getattr(event, "expression", None), str):
+            what = "timer" if "Timer" in type(event).__name__ else "event condition"
+            sources.append((what, event.expression, "eval"))
+        for attr, what in (
+            ("cardinality", "multi-instance cardinality"),
+            ("condition", "completion condition"),
+        ):
+            if isinstance(getattr(task_spec, attr, None), str):
+                sources.append((what, getattr(task_spec, attr), "eval"))
         for what, source, mode in sources:
             if not source:
                 continue

@@ -60,7 +60,7 @@ def rewrite(root: etree._Element, report: Report) -> None:
 
 
 def _rewrite_conditions(root, report: Report) -> None:
-    for condition in root.iter(_b("conditionExpression"), _b("completionCondition")):
+    for condition in root.iter(_b("conditionExpression"), _b("completionCondition"), _b("condition")):
         text = (condition.text or "").strip()
         if not is_juel(text):
             continue
@@ -80,6 +80,38 @@ def _rewrite_timers(root, report: Report) -> None:
                 report(f"timer {exc}", timer.getparent().getparent())
         elif _ISO_TIMER.match(text):
             timer.text = repr(text)
+        elif timer.tag == _b("timeCycle") and len(text.split()) in (6, 7):
+            cycle = cron_to_iso_cycle(text)
+            if cycle is None:
+                report(
+                    f"cron cycle '{text}' is not a plain 'every N seconds/minutes/hours/days'; "
+                    "write it as an ISO 8601 cycle such as R/PT5M",
+                    timer.getparent().getparent(),
+                )
+            else:
+                timer.text = repr(cycle)
+
+
+_EVERY = {"*", "?", "0/1", "1/1", "*/1"}
+_STEP = re.compile(r"^(?:0|\*)/(\d+)$")
+_CRON_UNITS = (("S", True), ("M", True), ("H", True), ("D", False))
+
+
+def cron_to_iso_cycle(cron: str) -> str | None:
+    """A Quartz cron of the form "every N seconds/minutes/hours/days" as an ISO 8601 cycle.
+
+    Camunda accepts cron in timeCycle; SpiffWorkflow reads only ISO 8601 cycles. Any other
+    cron (a fixed time of day, a weekday list) gives None, to be refused with the reason.
+    """
+    fields = cron.split()[:6]
+    for position, (unit, in_time) in enumerate(_CRON_UNITS):
+        match = _STEP.match(fields[position])
+        smaller_fixed = all(f == "0" for f in fields[:position])
+        rest_every = all(f in _EVERY for f in fields[position + 1 :])
+        if match and smaller_fixed and rest_every:
+            every = int(match.group(1))
+            return f"R/PT{every}{unit}" if in_time else f"R/P{every}{unit}"
+    return None
 
 
 def _extension_elements(element) -> etree._Element:

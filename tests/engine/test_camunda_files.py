@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from engine.bpmn import runtime
+from engine.bpmn.camunda import cron_to_iso_cycle
 from engine.bpmn.juel import JuelError, to_python
 from engine.db import session_scope
 from engine.errors import InstanceFailed, InvalidBundle, InvalidData
 from engine.models import InstanceStatus
-from engine.services import tasks
+from engine.services import definitions, tasks
 from tests.engine.helpers import bundle_file, deploy, get_instance, line_of, open_tasks, start, user
 
 BONUS = "camunda/bonus_camunda.bpmn"
@@ -109,3 +111,38 @@ def test_a_runaway_camunda_condition_is_still_sandboxed(session_factory, org):
             org["employee_sales_1"],
             {"amount": 5000, "approver": "x@y", "reviewers": ""},
         )
+
+
+@pytest.mark.parametrize(
+    ("cron", "cycle"),
+    [
+        ("0/5 0/1 * 1/1 * ?", "R/PT5S"),
+        ("0 0/15 * * * ?", "R/PT15M"),
+        ("0 0 0/2 * * ?", "R/PT2H"),
+        ("0 0 0 */3 * ?", "R/P3D"),
+        ("0 0 12 * * ?", None),  # a fixed time of day is not a plain repetition
+        ("* 0/15 * * * ?", None),  # every second of every 15th minute
+    ],
+)
+def test_camunda_cron_cycles_become_iso_cycles_or_are_refused(cron, cycle):
+    assert cron_to_iso_cycle(cron) == cycle
+
+
+def test_plain_iso_and_cron_timers_deploy_and_arm(session_factory, org):
+    content = bundle_file(BONUS)["bonus_camunda.bpmn"]
+    content = content.replace(
+        b"<bpmn:timeDuration>PT48H</bpmn:timeDuration>", b"<bpmn:timeCycle>0 0/15 * * * ?</bpmn:timeCycle>"
+    )
+    deploy(session_factory, {"bonus_camunda.bpmn": content})
+    instance = start(
+        session_factory,
+        "bonus_camunda",
+        org["employee_sales_1"],
+        {"amount": 5000, "approver": org["hr"].email, "reviewers": ""},
+    )
+    assert [t.element_id for t in open_tasks(session_factory, instance.id)] == ["director"]
+    stored = get_instance(session_factory, instance.id)
+    with session_scope(session_factory) as s:
+        spec_json = definitions.snapshot(s, stored.definition_id).spec_json
+    waiting = runtime.restore_workflow(stored.state, spec_json).waiting_events()
+    assert [e.event_type for e in waiting] == ["CycleTimerEventDefinition"]
