@@ -146,3 +146,21 @@ def test_plain_iso_and_cron_timers_deploy_and_arm(session_factory, org):
         spec_json = definitions.snapshot(s, stored.definition_id).spec_json
     waiting = runtime.restore_workflow(stored.state, spec_json).waiting_events()
     assert [e.event_type for e in waiting] == ["CycleTimerEventDefinition"]
+
+
+@pytest.mark.parametrize(("amount", "level"), [(300, "manager"), (5000, "director")])
+def test_business_rule_task_calls_the_decision_named_by_decision_ref(session_factory, org, amount, level):
+    files = {**bundle_file("camunda/decision_ref.bpmn"), **bundle_file("camunda/bonus_level.dmn")}
+    deploy(session_factory, files)
+
+    instance = start(session_factory, "decision_ref", org["employee_sales_1"], {"amount": amount})
+
+    assert get_instance(session_factory, instance.id).data["level"] == level
+
+
+def test_a_decision_ref_without_its_file_is_refused_on_the_task(session_factory):
+    with pytest.raises(InvalidBundle) as refused:
+        deploy(session_factory, bundle_file("camunda/decision_ref.bpmn"))
+    (entry,) = refused.value.details
+    assert entry["element_id"] == "decide"
+    assert "bonus_level" in entry["message"]
