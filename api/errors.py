@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Flask
+from flask import Flask, g
 from werkzeug.exceptions import HTTPException
 
+from api.db_session import db
 from engine import errors as engine_errors
+from engine.services import instances
 
 STATUS_FOR = {
     engine_errors.NotFound: 404,
@@ -29,10 +31,20 @@ def error_body(status: int, message: str, errors=None) -> dict:
     }
 
 
+def _record_failure(failure) -> None:
+    # The failed step is rolled back first; the note that it failed is committed on its own.
+    session = db()
+    session.rollback()
+    instances.record_step_failure(session, failure, actor=g.get("user"))
+    session.commit()
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(engine_errors.EngineError)
     def _engine_error(exc: engine_errors.EngineError):
         status = STATUS_FOR.get(type(exc), 400)
+        if isinstance(exc, engine_errors.InstanceFailed) and exc.instance_id is not None:
+            _record_failure(exc)
         return error_body(status, exc.message, exc.details), status
 
     @app.errorhandler(HTTPException)

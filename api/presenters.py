@@ -103,6 +103,7 @@ def instance(session: Session, row: ProcessInstance, open_tasks: list[HumanTask]
         **summary,
         "definition_id": row.definition_id,
         "data": row.data,
+        "error": row.error,
         "open_tasks": tasks(session, open_tasks),
     }
 

@@ -83,6 +83,7 @@ class InstanceSchema(Schema):
     business_key = fields.String(allow_none=True)
     initiator = fields.String()
     data = fields.Dict()
+    error = fields.String(allow_none=True, metadata={"description": "why the last step failed, if it did"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)

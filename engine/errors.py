@@ -38,4 +38,11 @@ class InvalidBundle(EngineError):
 
 
 class InstanceFailed(EngineError):
-    """The workflow raised an error while running; the step was rolled back."""
+    """The workflow raised an error while running; the step was rolled back.
+
+    ``instance_id`` and ``task_id`` are set when a running instance failed, so the caller can
+    record the failure on it once the step is rolled back (``instances.record_step_failure``).
+    """
+
+    instance_id = None
+    task_id = None

@@ -224,3 +224,28 @@ def cancel_instance(session: Session, instance_id: uuid.UUID, *, actor: User) ->
     audit.record(session, "instance.cancelled", actor=actor, instance_id=instance.id)
     session.flush()
     return instance
+
+
+def record_step_failure(session: Session, failure: InstanceFailed, *, actor: User | None) -> None:
+    """Note on a running instance that a step failed, after that step was rolled back.
+
+    The instance keeps its state and its open task, so the step can be tried again; the error
+    shows on the instance and in its history.
+    """
+    if failure.instance_id is None:
+        return
+    instance = lock_instance(session, failure.instance_id)
+    if instance is None:
+        return
+    instance.error = failure.message
+    instance.updated_at = utcnow()
+    audit.record(
+        session,
+        "step.failed",
+        actor=actor,
+        instance_id=instance.id,
+        task_id=failure.task_id,
+        element_id=(failure.details or {}).get("element_id"),
+        message=failure.message,
+    )
+    session.flush()

@@ -77,6 +77,7 @@ def _persist(session, instance, workflow, definition, actor, open_rows) -> list[
 
     instance.data = _json_safe(runtime.current_data(workflow))
     instance.updated_at = now
+    instance.error = None  # a step went through, so an earlier failure is behind it
     if runtime.is_completed(workflow) and instance.status == InstanceStatus.RUNNING:
         instance.status = InstanceStatus.COMPLETED
         instance.active_business_key = None

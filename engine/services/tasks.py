@@ -105,6 +105,16 @@ def complete_task(session: Session, task_id: uuid.UUID, *, actor: User, data: An
         raise Forbidden("you may not act on this task")
     definition = definitions.snapshot(session, instance.definition_id)
     check_submission(data, definition.form_schema(task.form), what="the form")
+    try:
+        _run_step(session, task, instance, definition, actor, data, open_rows)
+    except InstanceFailed as exc:
+        exc.instance_id, exc.task_id = instance.id, task.id
+        raise
+    session.flush()
+    return task
+
+
+def _run_step(session, task, instance, definition, actor, data, open_rows) -> None:
     workflow = runtime.restore_workflow(instance.state, definition.spec_json)
     try:
         runtime.complete_user_task(workflow, task.id, data)
@@ -136,5 +146,3 @@ def complete_task(session: Session, task_id: uuid.UUID, *, actor: User, data: An
         )
     except runtime.StepFailed as exc:
         raise InstanceFailed(f"the step failed: {exc}", {"element_id": exc.element_id}) from None
-    session.flush()
-    return task
