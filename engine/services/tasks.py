@@ -34,10 +34,9 @@ def list_tasks(session: Session, *, user: User, limit: int = 100, offset: int = 
 def get_task(session: Session, task_id: uuid.UUID, *, viewer: User) -> tuple[HumanTask, ProcessInstance]:
     """A task and its instance, if the viewer may see them. Raises NotFound otherwise."""
     task = session.get(HumanTask, task_id)
-    instance = session.get(ProcessInstance, task.instance_id) if task is not None else None
-    if task is None or not visibility.can_see_task(session, viewer, task, instance):
+    if task is None or not visibility.can_see_task(session, viewer, task, task.instance):
         raise NotFound(f"task {task_id} not found")
-    return task, instance
+    return task, task.instance
 
 
 def _locked(session: Session, task_id: uuid.UUID, actor: User) -> tuple[HumanTask, list[HumanTask]]:
@@ -118,24 +117,19 @@ def _run_step(session, task, instance, definition, actor, data, open_rows) -> No
     workflow = runtime.restore_workflow(instance.state, definition.spec_json)
     try:
         runtime.complete_user_task(workflow, task.id, data)
-    except LookupError as exc:
-        raise Conflict(str(exc)) from None
-    except runtime.StepFailed as exc:
-        raise InstanceFailed(f"the step failed: {exc}", {"element_id": exc.element_id}) from None
-    now = utcnow()
-    task.status = TaskStatus.COMPLETED
-    task.completed_at = now
-    task.completed_by_id = actor.id
-    audit.record(
-        session,
-        "task.completed",
-        actor=actor,
-        instance_id=instance.id,
-        task_id=task.id,
-        element_id=task.element_id,
-        fields=sorted(data),
-    )
-    try:
+        now = utcnow()
+        task.status = TaskStatus.COMPLETED
+        task.completed_at = now
+        task.completed_by_id = actor.id
+        audit.record(
+            session,
+            "task.completed",
+            actor=actor,
+            instance_id=instance.id,
+            task_id=task.id,
+            element_id=task.element_id,
+            fields=sorted(data),
+        )
         persist_step(
             session,
             instance=instance,
@@ -144,5 +138,7 @@ def _run_step(session, task, instance, definition, actor, data, open_rows) -> No
             actor=actor,
             open_rows=open_rows,
         )
+    except LookupError as exc:
+        raise Conflict(str(exc)) from None
     except runtime.StepFailed as exc:
         raise InstanceFailed(f"the step failed: {exc}", {"element_id": exc.element_id}) from None

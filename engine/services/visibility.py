@@ -60,18 +60,17 @@ def visible_instances_clause(session: Session, user: User) -> ColumnElement[bool
     if sees_everything(user):
         return ProcessInstance.id.is_not(None)
     people = {user.id} | report_ids(session, user)
-    involved = (
-        select(HumanTask.instance_id)
-        .where(
-            or_(
-                HumanTask.assignee_id == user.id,
-                HumanTask.completed_by_id == user.id,
-                candidate_clause(user),
-            )
-        )
-        .scalar_subquery()
-    )
+    involved = select(HumanTask.instance_id).where(_involved_clause(user)).scalar_subquery()
     return or_(ProcessInstance.initiator_id.in_(people), ProcessInstance.id.in_(involved))
+
+
+def _involved_clause(user: User) -> ColumnElement[bool]:
+    """SQL condition on HumanTask: ``user`` holds, held, completed or may claim the task."""
+    return or_(
+        HumanTask.assignee_id == user.id,
+        HumanTask.completed_by_id == user.id,
+        candidate_clause(user),
+    )
 
 
 def can_see_instance(session: Session, user: User, instance: ProcessInstance) -> bool:
@@ -80,9 +79,7 @@ def can_see_instance(session: Session, user: User, instance: ProcessInstance) ->
         return True
     if instance.initiator_id in report_ids(session, user):
         return True
-    query = select(ProcessInstance.id).where(
-        ProcessInstance.id == instance.id, visible_instances_clause(session, user)
-    )
+    query = select(HumanTask.id).where(HumanTask.instance_id == instance.id, _involved_clause(user)).limit(1)
     return session.scalar(query) is not None
 
 
@@ -91,9 +88,7 @@ def can_see_task(session: Session, user: User, task: HumanTask, instance: Proces
 
     A candidate keeps seeing a task someone else claimed, so they are told it is taken.
     """
+    # may_act() needs one of the first two, so they cover everyone who may act.
     return (
-        may_act(user, task)
-        or task.assignee_id == user.id
-        or is_candidate(user, task)
-        or can_see_instance(session, user, instance)
+        task.assignee_id == user.id or is_candidate(user, task) or can_see_instance(session, user, instance)
     )
