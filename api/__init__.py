@@ -13,7 +13,19 @@ from engine.config import Settings
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the WSGI app. ``overrides`` may set APPROUTE_DATABASE_URL and friends (tests do)."""
     from api import auth, db_session, errors
-    from api.blueprints import definitions, instances, tasks
+    from api.blueprints import (
+        audit,
+        coordinators,
+        definitions,
+        departments,
+        instances,
+        invitations,
+        retention,
+        sign_in,
+        staff,
+        tasks,
+        users,
+    )
     from api.extensions import api
 
     app = Flask(__name__)
@@ -35,7 +47,20 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     db_session.init_app(app, settings)
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (definitions, instances, tasks):
+    blueprints = (
+        definitions,
+        instances,
+        tasks,
+        users,
+        staff,
+        departments,
+        coordinators,
+        invitations,
+        sign_in,
+        audit,
+        retention,
+    )
+    for module in blueprints:
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
     auth.init_app(app)
     errors.init_app(app)

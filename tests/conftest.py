@@ -99,7 +99,7 @@ class Person:
 
 @pytest.fixture
 def org(session_factory) -> dict[str, Person]:
-    """The demo organisation: hr, designer, manager_sales, manager_ops and four employees."""
+    """The demo organisation: a director over hr, designer and two heads, each with two employees."""
     with session_scope(session_factory) as s:
         return {p.key: Person(u.id, u.email, token) for p, u, token in seed_demo(s)}
 

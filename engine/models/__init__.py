@@ -1,21 +1,44 @@
 """Every model, imported so that ``Base.metadata`` is complete for Alembic and the tests."""
 
-from engine.models.audit import AuditEvent
+from engine.models.audit import AuditChainHead, AuditEvent
 from engine.models.definitions import DefinitionFile, ProcessDefinition
-from engine.models.instances import IdempotencyKey, InstanceStatus, ProcessInstance
+from engine.models.instances import (
+    IdempotencyKey,
+    InstanceStatus,
+    ProcessInstance,
+    PurgeRecord,
+    RetentionPolicy,
+)
 from engine.models.tasks import HumanTask, TaskCandidate, TaskStatus
-from engine.models.users import ROLES, ApiToken, User
+from engine.models.users import (
+    ROLES,
+    ApiToken,
+    Coordinator,
+    Department,
+    Invitation,
+    SignInAttempt,
+    Substitution,
+    User,
+)
 
 __all__ = [
     "ROLES",
     "ApiToken",
+    "AuditChainHead",
     "AuditEvent",
+    "Coordinator",
     "DefinitionFile",
+    "Department",
     "HumanTask",
     "IdempotencyKey",
     "InstanceStatus",
+    "Invitation",
     "ProcessDefinition",
     "ProcessInstance",
+    "PurgeRecord",
+    "RetentionPolicy",
+    "SignInAttempt",
+    "Substitution",
     "TaskCandidate",
     "TaskStatus",
     "User",

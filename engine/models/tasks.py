@@ -41,6 +41,12 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), comment="whom the assignee stands in for (out of office)"
+    )
+    excluded_user_ids: Mapped[list[int]] = mapped_column(
+        JSONType, default=list, comment="separation of duties: people who may not act on this task"
+    )
 
     candidate_summary: Mapped[dict[str, list[str]]] = mapped_column(
         JSONType,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import User
-from engine.services import users
+from engine.services import org, users
 
 DEMO_DOMAIN = "demo.approute.test"
 
@@ -24,17 +24,24 @@ class DemoPerson:
 
 
 DEMO_PEOPLE = (
-    DemoPerson("hr", f"hr@{DEMO_DOMAIN}", "Ольга Кадрова", ("hr", "employee")),
-    DemoPerson("designer", f"designer@{DEMO_DOMAIN}", "Денис Схемов", ("designer", "employee")),
+    DemoPerson(
+        "director", f"director@{DEMO_DOMAIN}", "Дмитрий Директоров", ("manager", "employee"), None, "HQ"
+    ),
+    DemoPerson("hr", f"hr@{DEMO_DOMAIN}", "Ольга Кадрова", ("hr", "employee"), "director", "HR"),
+    DemoPerson(
+        "designer", f"designer@{DEMO_DOMAIN}", "Денис Схемов", ("designer", "employee"), "director", "HQ"
+    ),
     DemoPerson(
         "manager_sales",
         f"sales.head@{DEMO_DOMAIN}",
         "Марина Продажина",
         ("manager", "employee"),
-        None,
+        "director",
         "SALES",
     ),
-    DemoPerson("manager_ops", f"ops.head@{DEMO_DOMAIN}", "Олег Сменов", ("manager", "employee"), None, "OPS"),
+    DemoPerson(
+        "manager_ops", f"ops.head@{DEMO_DOMAIN}", "Олег Сменов", ("manager", "employee"), "director", "OPS"
+    ),
     DemoPerson(
         "employee_sales_1", f"anna@{DEMO_DOMAIN}", "Анна Иванова", ("employee",), "manager_sales", "SALES"
     ),
@@ -63,4 +70,21 @@ def seed_demo(session: Session) -> list[tuple[DemoPerson, User, str]]:
                 department=person.department,
             )
         seeded.append((person, user, users.create_token(session, email=person.email)))
+    _seed_departments(session, {person.key: user for person, user, _token in seeded})
     return seeded
+
+
+DEMO_DEPARTMENTS = (
+    # code, name, parent, head, HR partner
+    ("HQ", "Дирекция", None, "director", "hr"),
+    ("HR", "Отдел кадров", "HQ", "hr", "hr"),
+    ("SALES", "Отдел продаж", "HQ", "manager_sales", "hr"),
+    ("OPS", "Служба эксплуатации", "HQ", "manager_ops", "hr"),
+)
+
+
+def _seed_departments(session: Session, people: dict[str, User]) -> None:
+    for code, name, parent, head, partner in DEMO_DEPARTMENTS:
+        org.upsert_department(
+            session, code=code, name=name, parent_code=parent, head=people[head], hr_partner=people[partner]
+        )

@@ -101,7 +101,7 @@ def test_demo_prints_every_person_with_a_token(shell):
     assert demo.returncode == 0, demo.stderr
     lines = [line.split() for line in demo.stdout.splitlines() if "@demo.approute.test" in line]
     emails = {parts[0] for parts in lines}
-    assert len(emails) == 8
+    assert len(emails) == 9
     assert {"hr@demo.approute.test", "designer@demo.approute.test"} <= emails
     assert all(parts[-1].startswith("art_") for parts in lines)
 

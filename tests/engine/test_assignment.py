@@ -152,12 +152,12 @@ def _assert_nothing_stored(session_factory) -> None:
 def test_manager_lane_without_a_manager_fails_the_start(session_factory, org):
     definition = deploy(session_factory, bundle_file("assignment/lane_manager.bpmn"))
 
-    # hr has no line manager. The error is caught inside the unit of work, so that its commit
+    # The director has no line manager. The error is caught inside the unit of work, so that its commit
     # would store anything the service left half-written.
     with session_scope(session_factory) as s, pytest.raises(InstanceFailed, match="line manager") as failed:
-        instances.start_instance(s, key=definition.key, actor=user(s, org["hr"]), data={})
+        instances.start_instance(s, key=definition.key, actor=user(s, org["director"]), data={})
     assert failed.value.details == {"element_id": "act"}
-    assert org["hr"].email in failed.value.message
+    assert org["director"].email in failed.value.message
     _assert_nothing_stored(session_factory)
 
 
