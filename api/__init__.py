@@ -12,6 +12,7 @@ from engine.config import Settings
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the WSGI app. ``overrides`` may set APPROUTE_DATABASE_URL and friends (tests do)."""
+    import admin_ui
     from api import auth, db_session, errors
     from api.blueprints import (
         audit,
@@ -42,6 +43,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         JSON_SORT_KEYS=False,
+        # The web session cookie (admin_ui): not readable by scripts, not sent on cross-site POSTs.
+        SESSION_COOKIE_NAME="approute_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
     )
     app.config.update({k: v for k, v in (overrides or {}).items() if not k.startswith("APPROUTE_")})
     db_session.init_app(app, settings)
@@ -62,6 +68,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     for module in blueprints:
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
+    app.register_blueprint(admin_ui.blp)
     auth.init_app(app)
     errors.init_app(app)
     return app

@@ -1,4 +1,4 @@
-"""Bearer-token authentication and role checks for the API."""
+"""Authentication (bearer token, or the web session cookie with CSRF) and role checks for the API."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from functools import wraps
 
 from flask import Flask, g, request
 from flask_smorest import abort
+from sqlalchemy import select
 
+from admin_ui import session as web_session
 from api.db_session import db
 from engine.models import User
 from engine.services.users import TokenCache
 
-PUBLIC_PATHS = ("/api/v1/openapi.json",)
+# Sign-in itself must be reachable without credentials.
+PUBLIC_PATHS = ("/api/v1/openapi.json", "/api/v1/auth/activate", "/api/v1/auth/token")
 TOKENS = TokenCache(ttl=10.0)
 
 
@@ -22,6 +25,9 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith("/api/") or request.path in PUBLIC_PATHS:
             return None
         header = request.headers.get("Authorization", "")
+        if not header and web_session.signed_in_user_id() is not None:
+            g.user = _cookie_user()
+            return None
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             abort(401, message="missing bearer token: send 'Authorization: Bearer <token>'")
@@ -30,6 +36,19 @@ def init_app(app: Flask) -> None:
             abort(401, message="the bearer token is not valid")
         g.user = user
         return None
+
+
+def _cookie_user() -> User:
+    # A browser sends the cookie on its own, so a cookie alone never authorises a change: unsafe
+    # methods must also carry the session's CSRF token. Bearer tokens are never sent implicitly.
+    user = db().scalar(
+        select(User).where(User.id == web_session.signed_in_user_id(), User.is_active.is_(True))
+    )
+    if user is None:
+        abort(401, message="the web session has ended: sign in again")
+    if request.method not in web_session.SAFE_METHODS and not web_session.csrf_ok():
+        abort(403, message="CSRF token missing or wrong: send the X-CSRF-Token header")
+    return user
 
 
 def current_user() -> User:

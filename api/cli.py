@@ -79,6 +79,18 @@ def cmd_users_create(args) -> int:
     return 0
 
 
+def cmd_users_invite(args) -> int:
+    from engine.services.credentials import invite
+
+    with session_scope(_sessions()) as session:
+        issued = invite(session, email=args.email, actor=None)
+    # No e-mail is sent yet: whoever runs this passes the code on.
+    print(f"activation code for {issued.user.email}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC:")
+    print("set the password at /activate (web) or POST /api/v1/auth/activate with this code (shown once):")
+    print(issued.code)
+    return 0
+
+
 def cmd_tokens_create(args) -> int:
     from engine.services.users import create_token
 
@@ -86,6 +98,38 @@ def cmd_tokens_create(args) -> int:
         token = create_token(session, email=args.email)
     print(f"API token for {args.email.strip().lower()} (shown once):")
     print(token)
+    return 0
+
+
+def cmd_import_staff(args) -> int:
+    from engine.errors import InvalidData
+    from engine.services.staff_import import CHUNK, import_staff
+
+    def progress(done: int, total: int) -> None:
+        if total > CHUNK:  # a short file needs no progress lines
+            print(f"imported {done}/{total} rows", file=sys.stderr, flush=True)
+
+    data = Path(args.file).read_bytes()
+    try:
+        with session_scope(_sessions()) as session:
+            report = import_staff(session, data, actor=None, progress=progress)
+    except InvalidData as exc:
+        print(f"refused: {args.file}: {exc.message}", file=sys.stderr)
+        for problem in exc.details or []:
+            print(f"  {problem['field']}: {problem['message']}", file=sys.stderr)
+        return 1
+    # Rows are named by spreadsheet row and personnel number only: this output may end up in logs.
+    print(f"imported {args.file}: " + ", ".join(f"{k} {v}" for k, v in report.counts().items()))
+    print(
+        f"departments: {report.departments_created} created, {report.departments_updated} updated; "
+        f"manager role: {report.manager_role_granted} granted, {report.manager_role_revoked} revoked"
+    )
+    for entry in report.rejected:
+        number = entry["personnel_number"] or "none"
+        print(f"  rejected row {entry['row']} (personnel number {number}): {entry['reason']}")
+    for entry in report.warnings:
+        where = f"row {entry['row']} (personnel number {entry['personnel_number']})" if entry["row"] else ""
+        print(f"  warning{', ' + where if where else ''}: {entry['message']}")
     return 0
 
 
@@ -115,6 +159,79 @@ def cmd_worker(args) -> int:
     return 0
 
 
+def cmd_audit_verify(_args) -> int:
+    from engine.services.audit import verify
+
+    with session_scope(_sessions()) as session:
+        result = verify(session)
+    print(result.message, file=sys.stdout if result.intact else sys.stderr)
+    return 0 if result.intact else 1
+
+
+def _as_of(value: str | None):
+    from datetime import date
+
+    from engine.models._types import utcnow
+
+    if value is None:
+        return utcnow().date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--as-of must be a date YYYY-MM-DD, not '{value}'") from None
+
+
+def cmd_purge(args) -> int:
+    from engine.services import purge
+
+    as_of = args.as_of or _as_of(None)
+    sessions = _sessions()
+    if args.dry_run:
+        with session_scope(sessions) as session:
+            due = list(purge.candidates(session, as_of))
+        for c in due:
+            what = "held, would skip" if c.held else "would purge"
+            print(
+                f"{what}: {c.instance_id} {c.process_key} closed {c.closed_at.date()} "
+                f"{c.retention_class} kept until {c.retain_until}"
+            )
+        held = sum(c.held for c in due)
+        print(f"dry run as of {as_of}: {len(due) - held} to purge, {held} held")
+        return 0
+    purged, held = purge.purge(sessions, as_of=as_of)
+    for record in purged:
+        print(
+            f"purged: {record.instance_id} {record.process_key} closed {record.closed_at.date()} "
+            f"{record.retention_class} kept until {record.retain_until}"
+        )
+    for c in held:
+        print(f"held, skipped: {c.instance_id} {c.process_key} kept until {c.retain_until}")
+    print(f"purge as of {as_of}: {len(purged)} purged, {len(held)} held")
+    return 0
+
+
+def cmd_retention_list(_args) -> int:
+    from engine.services import retention
+
+    print("classes:")
+    for c in retention.CLASSES.values():
+        print(f"  {c.name:<16} {c.years:>3} years  {c.basis}")
+    print("process keys:")
+    with session_scope(_sessions()) as session:
+        for row in retention.list_policies(session):
+            print(f"  {row['process_key']:<24} {row['retention_class']:<16} ({row['source']})")
+    return 0
+
+
+def cmd_retention_set(args) -> int:
+    from engine.services import retention
+
+    with session_scope(_sessions()) as session:
+        retention.set_policy(session, args.key, args.retention_class, actor=None)
+    print(f"{args.key}: retention class {args.retention_class}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="approute", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--manager", help="the line manager's e-mail")
     create.add_argument("--department", help="department code")
     create.set_defaults(func=cmd_users_create)
+    invite = users.add_parser("invite", help="issue a one-time activation code (valid 7 days); printed last")
+    invite.add_argument("--email", required=True)
+    invite.set_defaults(func=cmd_users_invite)
 
     tokens = sub.add_parser("tokens", help="manage API tokens").add_subparsers(
         dest="tokens_command", required=True
@@ -144,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(func=cmd_tokens_create)
 
     sub.add_parser("demo", help="seed the demo organisation and print its tokens").set_defaults(func=cmd_demo)
+
+    staff = sub.add_parser("import-staff", help="import payroll's staff CSV (UTF-8; ';' or ',')")
+    staff.add_argument("file", help="the CSV file")
+    staff.set_defaults(func=cmd_import_staff)
 
     serve = sub.add_parser("serve", help="serve the API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -157,6 +281,27 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run a background worker (needs APPROUTE_REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="stop once the queues are empty")
     worker.set_defaults(func=cmd_worker)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit.add_parser("verify", help="walk the hash chain; exit 1 at the first broken link").set_defaults(
+        func=cmd_audit_verify
+    )
+
+    purge = sub.add_parser("purge", help="delete the personal data of requests past retention")
+    purge.add_argument("--dry-run", action="store_true", help="list what would be purged and held")
+    purge.add_argument("--as-of", type=_as_of, help="the day to judge retention on (default: today)")
+    purge.set_defaults(func=cmd_purge)
+
+    keep = sub.add_parser("retention", help="retention classes of process keys").add_subparsers(
+        dest="retention_command", required=True
+    )
+    keep.add_parser("list", help="classes and each key's class").set_defaults(func=cmd_retention_list)
+    assign = keep.add_parser("set", help="give a process key a retention class")
+    assign.add_argument("key")
+    assign.add_argument("retention_class")
+    assign.set_defaults(func=cmd_retention_set)
     return parser
 
 

@@ -66,6 +66,9 @@ class TaskSchema(Schema):
     due_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
+    on_behalf_of = fields.String(
+        allow_none=True, metadata={"description": "e-mail of the person the assignee stands in for (away)"}
+    )
     form = fields.String(allow_none=True)
     form_schema = fields.Dict(allow_none=True)
 
@@ -129,3 +132,177 @@ class PageArgsSchema(Schema):
 class InstanceQueryArgsSchema(PageArgsSchema):
     key = fields.String(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in InstanceStatus]))
+
+
+# --- sign-in: invitations, activation, tokens, the web session ---------------------------------
+
+
+class InvitationArgsSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(3, 254))
+
+
+class InvitationSchema(Schema):
+    email = fields.String()
+    code = fields.String(metadata={"description": "the one-time activation code; shown only in this answer"})
+    expires_at = fields.DateTime()
+    activation_url = fields.String(metadata={"description": "the web page that takes the code"})
+
+
+class ActivateArgsSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(1, 200))
+    password = fields.String(required=True, validate=validate.Length(max=1024))
+
+
+class ActivatedSchema(Schema):
+    email = fields.String()
+
+
+class TokenArgsSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(1, 254))
+    password = fields.String(required=True, validate=validate.Length(max=1024))
+
+
+class TokenSchema(Schema):
+    token = fields.String(metadata={"description": "a bearer token; send it as 'Authorization: Bearer …'"})
+
+
+class SessionSchema(Schema):
+    email = fields.String()
+    name = fields.String()
+    roles = fields.List(fields.String())
+    csrf_token = fields.String(
+        allow_none=True, metadata={"description": "for unsafe calls made with the session cookie"}
+    )
+
+
+class StaffImportArgsSchema(Schema):
+    # Not required here: the view answers a missing file with its own 422 naming the field `file`.
+    file = fields.Raw(
+        load_default=None,
+        metadata={"type": "string", "format": "binary", "description": "the payroll CSV (required)"},
+    )
+
+
+class StaffImportCountsSchema(Schema):
+    rows = fields.Integer(metadata={"description": "data rows in the file (blank lines not counted)"})
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    dismissed = fields.Integer(metadata={"description": "imported people absent from the file"})
+    reactivated = fields.Integer(metadata={"description": "dismissed people back in the file (also updated)"})
+    rejected = fields.Integer()
+
+
+class StaffRowNoteSchema(Schema):
+    row = fields.Integer(allow_none=True, metadata={"description": "spreadsheet row; the header is row 1"})
+    personnel_number = fields.String(allow_none=True)
+
+
+class StaffRejectedRowSchema(StaffRowNoteSchema):
+    reason = fields.String()
+
+
+class StaffWarningSchema(StaffRowNoteSchema):
+    message = fields.String()
+
+
+class StaffImportReportSchema(Schema):
+    counts = fields.Nested(StaffImportCountsSchema)
+    manager_role = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "granted, revoked"}
+    )
+    departments = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "created, updated"}
+    )
+    rejected = fields.List(fields.Nested(StaffRejectedRowSchema))
+    warnings = fields.List(fields.Nested(StaffWarningSchema))
+
+
+class DepartmentPersonSchema(Schema):
+    email = fields.String()
+    name = fields.String()
+
+
+class DepartmentSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    parent_code = fields.String(allow_none=True)
+    head = fields.Nested(DepartmentPersonSchema, allow_none=True)
+    hr_partner = fields.Nested(DepartmentPersonSchema, allow_none=True)
+
+
+class DepartmentUpdateArgsSchema(Schema):
+    # A key left out keeps its value; null clears a link (parent, head, HR partner).
+    name = fields.String(validate=validate.Length(1, 255))
+    parent_code = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    head_email = fields.String(allow_none=True, validate=validate.Length(1, 254))
+    hr_partner_email = fields.String(allow_none=True, validate=validate.Length(1, 254))
+
+
+# --- who approves: me, out of office, coordinators, route preview -----------------------------
+
+
+class PersonRefSchema(Schema):
+    email = fields.String()
+    name = fields.String()
+
+
+class AwayArgsSchema(Schema):
+    substitute_email = fields.String(required=True, validate=validate.Length(1, 254))
+    starts_on = fields.Date(required=True, data_key="from", metadata={"description": "first day away"})
+    ends_on = fields.Date(required=True, data_key="to", metadata={"description": "last day away (inclusive)"})
+
+
+class AwaySchema(Schema):
+    substitute = fields.Nested(PersonRefSchema)
+    starts_on = fields.Date(data_key="from")
+    ends_on = fields.Date(data_key="to")
+    active = fields.Boolean(metadata={"description": "the period covers today"})
+
+
+class MeSchema(Schema):
+    email = fields.String()
+    name = fields.String()
+    roles = fields.List(fields.String())
+    department = fields.String(allow_none=True)
+    manager_email = fields.String(allow_none=True)
+    away = fields.Nested(AwaySchema, allow_none=True)
+
+
+class CoordinatorArgsSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(1, 254))
+
+
+class CoordinatorSchema(Schema):
+    request_type = fields.String()
+    coordinator = fields.Nested(PersonRefSchema)
+    updated_at = fields.DateTime()
+
+
+class RoutePreviewArgsSchema(Schema):
+    data = fields.String(load_default="{}", metadata={"description": "the would-be start form data, as JSON"})
+
+
+class PreviewCandidatesSchema(Schema):
+    users = fields.List(fields.Nested(PersonRefSchema))
+    roles = fields.List(fields.String())
+
+
+class RoutePreviewStepSchema(Schema):
+    element_id = fields.String()
+    name = fields.String()
+    assignee = fields.Nested(PersonRefSchema, allow_none=True)
+    candidates = fields.Nested(PreviewCandidatesSchema, allow_none=True)
+    on_behalf_of = fields.Nested(PersonRefSchema, allow_none=True)
+    reason = fields.String(
+        allow_none=True, metadata={"description": 'e.g. "one level up: separation of duties"'}
+    )
+
+
+class RoutePreviewSchema(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    steps = fields.List(fields.Nested(RoutePreviewStepSchema))
+    stopped = fields.String(
+        metadata={"description": "end; loop (a step came round again); limit; waiting (a timer or message)"}
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_VAR_DIR = Path("var")
+_OFF = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,14 @@ class Settings:
     database_url: str
     redis_url: str | None
     secret_key: str
+    # The web session cookie carries the Secure flag unless APPROUTE_COOKIE_SECURE=0: browsers treat
+    # localhost as a secure context, so only plain http to another host needs it off.
+    cookie_secure: bool = True
+    # OpenID Connect sign-in is on when an issuer is set; the roles claim, when present, sets roles.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_roles_claim: str = "roles"
 
     @property
     def is_embedded(self) -> bool:
@@ -34,6 +43,11 @@ class Settings:
             database_url=database_url,
             redis_url=env.get("APPROUTE_REDIS_URL") or None,
             secret_key=env.get("APPROUTE_SECRET_KEY") or "dev-only-insecure-secret",
+            cookie_secure=env.get("APPROUTE_COOKIE_SECURE", "1").strip().lower() not in _OFF,
+            oidc_issuer=env.get("APPROUTE_OIDC_ISSUER") or None,
+            oidc_client_id=env.get("APPROUTE_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("APPROUTE_OIDC_CLIENT_SECRET") or None,
+            oidc_roles_claim=env.get("APPROUTE_OIDC_ROLES_CLAIM") or "roles",
         )
 
 

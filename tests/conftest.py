@@ -72,9 +72,30 @@ def db_engine(database_url):
 def session_factory(db_engine) -> Iterator[sessionmaker[Session]]:
     """A session factory on a database emptied after the test."""
     yield make_session_factory(db_engine)
+    _wipe(db_engine)
+
+
+def _wipe(db_engine) -> None:
+    """Empty every table. audit_events refuses DELETE (append-only), so it is emptied around that:
+    TRUNCATE on PostgreSQL (row triggers do not fire), the triggers lifted for the wipe on SQLite."""
+    from engine.models.audit import APPEND_ONLY_DDL, DROP_APPEND_ONLY_DDL
+
+    dialect = db_engine.dialect.name
     with db_engine.begin() as conn:
+        if dialect == "postgresql":
+            # TRUNCATE waits for every open transaction that touched the table; a session a test
+            # left open should fail the wipe loudly, not hang it.
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+            conn.exec_driver_sql("TRUNCATE audit_events")
+        else:
+            for statement in DROP_APPEND_ONLY_DDL[dialect]:
+                conn.exec_driver_sql(statement)
         for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+            if table.name != "audit_events" or dialect != "postgresql":
+                conn.execute(table.delete())
+        if dialect != "postgresql":
+            for statement in APPEND_ONLY_DDL[dialect]:
+                conn.exec_driver_sql(statement)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -15,10 +17,12 @@ from api.schemas import (
     DefinitionSchema,
     DeployedSchema,
     InstanceSchema,
+    RoutePreviewArgsSchema,
+    RoutePreviewSchema,
     StartArgsSchema,
 )
-from engine.errors import InvalidBundle
-from engine.services import definitions, instances
+from engine.errors import InvalidBundle, InvalidData
+from engine.services import definitions, instances, route_preview
 
 blp = Blueprint("definitions", __name__, description="Process definitions (BPMN bundles)")
 
@@ -117,3 +121,24 @@ class DefinitionInstances(MethodView):
         )
         body = presenters.instance(db(), row, instances.open_tasks(db(), row.id))
         return body, 201, {"Idempotent-Replayed": "false" if created else "true"}
+
+
+@blp.route("/<string:key>/route-preview")
+class DefinitionRoutePreview(MethodView):
+    @blp.arguments(RoutePreviewArgsSchema, location="query")
+    @blp.response(200, RoutePreviewSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema, description="no process with this key")
+    @blp.alt_response(
+        422, schema=ApiErrorSchema, description="`data` is not JSON, fails the start form, or the route fails"
+    )
+    def get(self, args, key: str):
+        """Who would approve a request, in order, if the caller submitted `data` now. Nothing is stored."""
+        try:
+            data = json.loads(args["data"])
+        except json.JSONDecodeError as exc:
+            raise InvalidData(
+                "the query parameter 'data' is not valid JSON",
+                [{"field": "data", "message": f"not valid JSON: {exc.msg} at position {exc.pos}"}],
+            ) from None
+        preview = route_preview.preview_route(db(), key=key, initiator=current_user(), data=data)
+        return presenters.route_preview(preview)

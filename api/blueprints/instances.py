@@ -8,7 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api import presenters
-from api.auth import current_user
+from api.auth import current_user, require_role
+from api.blueprints.retention import LegalHoldArgsSchema, LegalHoldSchema, legal_hold
 from api.db_session import db
 from api.schemas import (
     ApiErrorSchema,
@@ -18,7 +19,7 @@ from api.schemas import (
     InstanceSummarySchema,
 )
 from engine.models import InstanceStatus
-from engine.services import instances
+from engine.services import instances, purge
 
 blp = Blueprint("instances", __name__, description="Process instances (requests)")
 
@@ -68,3 +69,29 @@ class InstanceCancel(MethodView):
         """Cancel a running instance (its initiator or an admin)."""
         row = instances.cancel_instance(db(), instance_id, actor=current_user())
         return presenters.instance(db(), row, [])
+
+
+@blp.route("/<uuid:instance_id>/legal-hold")
+class InstanceLegalHold(MethodView):
+    @require_role("hr", "admin")
+    @blp.arguments(LegalHoldArgsSchema)
+    @blp.response(200, LegalHoldSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema)
+    def post(self, args, instance_id: uuid.UUID):
+        """Put an instance under a legal hold: purge skips it until the hold is cleared (HR, admin)."""
+        instances.get_instance(db(), instance_id, viewer=current_user())
+        row = instances.lock_instance(db(), instance_id)
+        purge.set_legal_hold(db(), row, args["reason"], actor=current_user())
+        return legal_hold(row)
+
+    @require_role("hr", "admin")
+    @blp.response(200, LegalHoldSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema)
+    def delete(self, instance_id: uuid.UUID):
+        """Clear the legal hold of an instance (HR, admin)."""
+        instances.get_instance(db(), instance_id, viewer=current_user())
+        row = instances.lock_instance(db(), instance_id)
+        purge.clear_legal_hold(db(), row, actor=current_user())
+        return legal_hold(row)

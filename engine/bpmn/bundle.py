@@ -345,6 +345,7 @@ def _read_task_meta(intake: _Intake, key: str) -> tuple[dict[str, dict[str, Any]
                     intake.error(str(exc), element_id=element_id, line=task.sourceline)
         due = (task.get(f"{{{CAMUNDA_NS}}}dueDate") or "").strip() or None
         meta[element_id]["due"] = due
+        meta[element_id]["distinct_approver"] = _declares_distinct_approver(task)
         if due:
             try:
                 check_due(due)
@@ -355,6 +356,18 @@ def _read_task_meta(intake: _Intake, key: str) -> tuple[dict[str, dict[str, Any]
     for start in process.findall(f"{{{BPMN_NS}}}startEvent"):
         start_form = _checked_form(intake, start) or start_form
     return meta, start_form
+
+
+def _declares_distinct_approver(task) -> bool:
+    """The task's ``distinctApprover`` extension property (Camunda or SpiffWorkflow spelling) says "true".
+
+    Then nobody who approved an earlier step of the instance may approve this one.
+    """
+    for tag in (f"{{{CAMUNDA_NS}}}property", f"{{{SPIFF_NS}}}property"):
+        for prop in task.iter(tag):
+            if prop.get("name") == "distinctApprover":
+                return (prop.get("value") or "").strip().lower() == "true"
+    return False
 
 
 def _checked_form(intake: _Intake, element) -> str | None:

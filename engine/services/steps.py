@@ -61,6 +61,7 @@ def _persist(session, instance, workflow, definition, actor, open_rows) -> list[
                 )
             )
         )
+    just_completed = [row for row in open_rows if row.status == TaskStatus.COMPLETED]
     open_rows = [row for row in open_rows if row.status == TaskStatus.OPEN]
     for row in open_rows:
         if row.id not in ready:
@@ -70,10 +71,11 @@ def _persist(session, instance, workflow, definition, actor, open_rows) -> list[
             audit.record(session, "task.cancelled", actor=actor, instance_id=instance.id, task_id=row.id)
     known = {row.id for row in open_rows}
     created = []
+    approvers = _EarlierApprovers(session, instance, just_completed)
     for task in ready.values():
         if task.id in known:
             continue
-        created.append(_create_task_row(session, instance, definition, actor, task, now))
+        created.append(_create_task_row(session, instance, definition, actor, task, now, approvers))
 
     instance.data = _json_safe(runtime.current_data(workflow))
     instance.updated_at = now
@@ -87,7 +89,31 @@ def _persist(session, instance, workflow, definition, actor, open_rows) -> list[
     return created
 
 
-def _create_task_row(session, instance, definition, actor, task, now) -> HumanTask:
+class _EarlierApprovers:
+    """The people who completed this instance's tasks (and whom they stood in for), read on first need.
+
+    The task completed in this very step is not flushed yet (no_autoflush), so it comes in from memory.
+    """
+
+    def __init__(self, session: Session, instance: ProcessInstance, just_completed: list[HumanTask]):
+        self.session, self.instance, self.just_completed = session, instance, just_completed
+        self._ids: frozenset[int] | None = None
+
+    def ids(self) -> frozenset[int]:
+        if self._ids is None:
+            rows = self.session.execute(
+                select(HumanTask.completed_by_id, HumanTask.on_behalf_of_id).where(
+                    HumanTask.instance_id == self.instance.id, HumanTask.status == TaskStatus.COMPLETED
+                )
+            ).all()
+            rows += [(row.completed_by_id, row.on_behalf_of_id) for row in self.just_completed]
+            found = {person for row in rows for person in row if person is not None}
+            # The initiator's own steps (a rework) are not approvals.
+            self._ids = frozenset(found - {self.instance.initiator_id})
+        return self._ids
+
+
+def _create_task_row(session, instance, definition, actor, task, now, approvers) -> HumanTask:
     meta = definition.task_meta.get(task.element_id, {})
     who = assignment.resolve(
         session,
@@ -96,6 +122,8 @@ def _create_task_row(session, instance, definition, actor, task, now) -> HumanTa
         meta=meta,
         initiator_id=instance.initiator_id,
         task_data=task.data,
+        process_key=instance.process_key,
+        earlier_approver_ids=approvers.ids() if meta.get("distinct_approver") else frozenset(),
     )
     due_at = None
     if meta.get("due"):
@@ -115,6 +143,8 @@ def _create_task_row(session, instance, definition, actor, task, now) -> HumanTa
         lane=task.lane,
         form=meta.get("form"),
         assignee_id=who.assignee.id if who.assignee else None,
+        on_behalf_of_id=who.on_behalf_of.id if who.on_behalf_of else None,
+        excluded_user_ids=list(who.excluded_user_ids),
         status=TaskStatus.OPEN,
         created_at=now,
         candidate_summary={
@@ -125,6 +155,7 @@ def _create_task_row(session, instance, definition, actor, task, now) -> HumanTa
         + [TaskCandidate(role=r) for r in who.candidate_roles],
     )
     session.add(row)
+    # Audit details hold user ids, not e-mails: the trail must not spread personal data.
     audit.record(
         session,
         "task.created",
@@ -132,8 +163,22 @@ def _create_task_row(session, instance, definition, actor, task, now) -> HumanTa
         instance_id=instance.id,
         task_id=task.id,
         element_id=task.element_id,
-        assignee=who.assignee.email if who.assignee else None,
-        candidate_users=[u.email for u in who.candidate_users],
+        assignee=who.assignee.id if who.assignee else None,
+        candidate_users=[u.id for u in who.candidate_users],
         candidate_roles=who.candidate_roles,
+        excluded=list(who.excluded_user_ids),
+        reasons=list(who.reasons),
     )
+    if who.on_behalf_of is not None:
+        audit.record(
+            session,
+            "task.assigned",
+            actor=actor,
+            instance_id=instance.id,
+            task_id=task.id,
+            subject_id=who.on_behalf_of.id,
+            assignee=who.assignee.id,
+            on_behalf_of=who.on_behalf_of.id,
+            reason="out of office",
+        )
     return row

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -13,7 +13,7 @@ from engine.bpmn import runtime
 from engine.errors import Conflict, Forbidden, InstanceFailed, NotFound
 from engine.models import HumanTask, ProcessInstance, TaskStatus, User
 from engine.models._types import utcnow
-from engine.services import audit, definitions, visibility
+from engine.services import audit, definitions, masking, substitutes, visibility
 from engine.services.steps import persist_step
 from engine.services.submissions import check_submission
 
@@ -23,7 +23,7 @@ def list_tasks(session: Session, *, user: User, limit: int = 100, offset: int = 
     query = (
         select(HumanTask)
         .options(selectinload(HumanTask.instance))
-        .where(visibility.may_act_clause(user))
+        .where(visibility.may_act_clause(user, substitutes.acting_for(session, user)))
         .order_by(HumanTask.created_at, HumanTask.id)
         .limit(limit)
         .offset(offset)
@@ -34,9 +34,43 @@ def list_tasks(session: Session, *, user: User, limit: int = 100, offset: int = 
 def get_task(session: Session, task_id: uuid.UUID, *, viewer: User) -> tuple[HumanTask, ProcessInstance]:
     """A task and its instance, if the viewer may see them. Raises NotFound otherwise."""
     task = session.get(HumanTask, task_id)
-    if task is None or not visibility.can_see_task(session, viewer, task, task.instance):
+    if task is None or not _may_see(session, viewer, task, task.instance):
         raise NotFound(f"task {task_id} not found")
     return task, task.instance
+
+
+def _may_see(session: Session, user: User, task: HumanTask, instance: ProcessInstance) -> bool:
+    """Visibility, plus the tasks a substitute may act on for someone who is away today."""
+    if visibility.can_see_task(session, user, task, instance):
+        return True
+    if task.status != TaskStatus.OPEN:
+        return False
+    return visibility.may_act(user, task, substitutes.acting_for(session, user))
+
+
+def _check_may_act(session: Session, actor: User, task: HumanTask, instance: ProcessInstance) -> int | None:
+    """Raise Forbidden unless ``actor`` may act on ``task``; returns whom they act for, if anyone.
+
+    Separation of duties gets its own message, so the refused person knows why.
+    """
+    if visibility.is_excluded(actor, task):
+        if actor.id == instance.initiator_id:
+            raise Forbidden("separation of duties: you may not approve your own request")
+        raise Forbidden("separation of duties: you approved an earlier step of this request")
+    acting_for = substitutes.acting_for(session, actor)
+    if not visibility.may_act(actor, task, acting_for):
+        _refuse(task)
+    if task.assignee_id is not None and task.assignee_id != actor.id:
+        return task.assignee_id  # a task its holder left behind when they went away
+    if task.assignee_id is None and not visibility.is_candidate(actor, task):
+        return next(c.user_id for c in task.candidates if c.user_id in acting_for)
+    return task.on_behalf_of_id
+
+
+def _refuse(task: HumanTask) -> NoReturn:
+    if task.assignee_id is not None:
+        raise Forbidden("you may not act on this task: it is assigned to someone else")
+    raise Forbidden("you are not a candidate for this task")
 
 
 def _locked(session: Session, task_id: uuid.UUID, actor: User) -> tuple[HumanTask, list[HumanTask]]:
@@ -66,7 +100,7 @@ def _locked(session: Session, task_id: uuid.UUID, actor: User) -> tuple[HumanTas
     # Bind the locked instance to the task now, while it is still referenced, so reading
     # task.instance later costs no query (the session only holds objects weakly).
     set_committed_value(task, "instance", instance)
-    if not visibility.can_see_task(session, actor, task, instance):
+    if not _may_see(session, actor, task, instance):
         raise NotFound(f"task {task_id} not found")
     if task.status != TaskStatus.OPEN:
         raise Conflict(f"task is already {task.status.value}")
@@ -82,12 +116,19 @@ def claim_task(session: Session, task_id: uuid.UUID, *, actor: User) -> HumanTas
     instance = task.instance
     if task.assignee_id == actor.id:
         return task
-    if task.assignee_id is not None:
+    if task.assignee_id is not None and task.assignee_id not in substitutes.acting_for(session, actor):
         raise Conflict("task is already claimed by someone else")
-    if not visibility.may_act(actor, task):
-        raise Forbidden("you are not a candidate for this task")
+    on_behalf_of = _check_may_act(session, actor, task, instance)
     task.assignee_id = actor.id
-    audit.record(session, "task.claimed", actor=actor, instance_id=instance.id, task_id=task.id)
+    task.on_behalf_of_id = on_behalf_of
+    audit.record(
+        session,
+        "task.claimed",
+        actor=actor,
+        instance_id=instance.id,
+        task_id=task.id,
+        on_behalf_of=on_behalf_of,
+    )
     session.flush()
     return task
 
@@ -100,9 +141,12 @@ def complete_task(session: Session, task_id: uuid.UUID, *, actor: User, data: An
     """
     task, open_rows = _locked(session, task_id, actor)
     instance = task.instance
-    if not visibility.may_act(actor, task):
-        raise Forbidden("you may not act on this task")
+    task.on_behalf_of_id = _check_may_act(session, actor, task, instance)
     definition = definitions.snapshot(session, instance.definition_id)
+    if not visibility.sees_sensitive_data(actor, instance):
+        # The actor saw sensitive fields as asterisks; submitted back unchanged they keep the stored value.
+        paths = masking.definition_sensitive_paths(definition)
+        data = masking.restore_masked(data, instance.data, paths)
     check_submission(data, definition.form_schema(task.form), what="the form")
     try:
         _run_step(session, task, instance, definition, actor, data, open_rows)
@@ -129,6 +173,7 @@ def _run_step(session, task, instance, definition, actor, data, open_rows) -> No
             task_id=task.id,
             element_id=task.element_id,
             fields=sorted(data),
+            on_behalf_of=task.on_behalf_of_id,
         )
         persist_step(
             session,

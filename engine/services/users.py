@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import ROLES, ApiToken, User
+from engine.services import org
 
 TOKEN_PREFIX = "art_"  # noqa: S105 - a recognisable prefix, not a secret
 
@@ -66,6 +67,10 @@ def create_user(
         raise InvalidData("the user cannot be created", problems)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with e-mail {email} already exists")
+    department = (department or "").strip() or None
+    if department is not None and org.get_department(session, department) is None:
+        # Everyone sits in the department tree; a new code becomes a root department named by its code.
+        org.upsert_department(session, code=department)
     user = User(
         email=email,
         name=name.strip(),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from collections.abc import Collection
+
+from sqlalchemy import Boolean, ColumnElement, and_, exists, false, literal, not_, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from engine.models import HumanTask, ProcessInstance, TaskCandidate, TaskStatus, User
 from engine.services.users import report_ids
@@ -28,31 +32,78 @@ def candidate_clause(user: User) -> ColumnElement[bool]:
     )
 
 
-def may_act_clause(user: User) -> ColumnElement[bool]:
-    """SQL condition: the open task is assigned to ``user`` or open to them as a candidate."""
+class _json_list_has(FunctionElement):
+    """SQL: the JSON list in a column holds an integer (separation of duties' excluded user ids)."""
+
+    type = Boolean()
+    name = "json_list_has"
+    inherit_cache = True
+
+
+@compiles(_json_list_has, "postgresql")
+def _json_list_has_postgresql(element, compiler, **kw):
+    column, value = list(element.clauses)
+    column, value = compiler.process(column, **kw), compiler.process(value, **kw)
+    return f"COALESCE({column} @> jsonb_build_array(CAST({value} AS BIGINT)), false)"
+
+
+@compiles(_json_list_has, "sqlite")
+def _json_list_has_sqlite(element, compiler, **kw):
+    column, value = list(element.clauses)
+    column, value = compiler.process(column, **kw), compiler.process(value, **kw)
+    # Both parts are compiled SQL (a column and a bound parameter), never caller text.
+    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {value})"  # noqa: S608
+
+
+def may_act_clause(user: User, acting_for: Collection[int] = ()) -> ColumnElement[bool]:
+    """SQL condition: the open task is assigned to ``user`` or open to them as a candidate.
+
+    ``acting_for`` are the people ``user`` stands in for today (substitutes.acting_for): their
+    assigned tasks and candidacies count as the user's. Separation of duties keeps out tasks that
+    exclude ``user``.
+    """
     candidate = candidate_clause(user)
+    if acting_for:
+        standing_in = exists().where(
+            TaskCandidate.task_id == HumanTask.id, TaskCandidate.user_id.in_(list(acting_for))
+        )
+        candidate = or_(candidate, standing_in)
     return and_(
         HumanTask.status == TaskStatus.OPEN,
+        not_(_json_list_has(HumanTask.excluded_user_ids, literal(user.id))),
         or_(
-            HumanTask.assignee_id == user.id,
+            HumanTask.assignee_id.in_([user.id, *acting_for]),
             and_(HumanTask.assignee_id.is_(None), candidate),
         ),
     )
 
 
-def is_candidate(user: User, task: HumanTask) -> bool:
-    """True if ``user`` is named among the task's candidates, or holds a candidate role."""
+def is_candidate(user: User, task: HumanTask, acting_for: Collection[int] = ()) -> bool:
+    """True if ``user`` is named among the task's candidates, or holds a candidate role.
+
+    A candidacy of someone in ``acting_for`` (whom the user stands in for today) counts too.
+    """
     roles = {r.lower() for r in user.roles}
-    return any(c.user_id == user.id or (c.role and c.role in roles) for c in task.candidates)
+    return any(
+        c.user_id == user.id
+        or (c.user_id is not None and c.user_id in acting_for)
+        or (c.role and c.role in roles)
+        for c in task.candidates
+    )
 
 
-def may_act(user: User, task: HumanTask) -> bool:
-    """True if ``user`` may claim or complete ``task`` now."""
-    if task.status != TaskStatus.OPEN:
+def is_excluded(user: User, task: HumanTask) -> bool:
+    """True if separation of duties keeps ``user`` off ``task`` (their own request, or a second approval)."""
+    return user.id in (task.excluded_user_ids or ())
+
+
+def may_act(user: User, task: HumanTask, acting_for: Collection[int] = ()) -> bool:
+    """True if ``user`` may claim or complete ``task`` now (standing in for ``acting_for`` as well)."""
+    if task.status != TaskStatus.OPEN or is_excluded(user, task):
         return False
     if task.assignee_id is not None:
-        return task.assignee_id == user.id
-    return is_candidate(user, task)
+        return task.assignee_id == user.id or task.assignee_id in acting_for
+    return is_candidate(user, task, acting_for)
 
 
 def visible_instances_clause(session: Session, user: User) -> ColumnElement[bool]:
@@ -92,3 +143,12 @@ def can_see_task(session: Session, user: User, task: HumanTask, instance: Proces
     return (
         task.assignee_id == user.id or is_candidate(user, task) or can_see_instance(session, user, instance)
     )
+
+
+def sees_sensitive_data(user: User, instance: ProcessInstance) -> bool:
+    """Fields marked sensitive show unmasked only to the person the request is about, HR and admins.
+
+    A manager approving the request sees the rest of it (152-ФЗ: no more personal data than the
+    task needs).
+    """
+    return instance.initiator_id == user.id or sees_everything(user)

@@ -7,6 +7,9 @@ Create Date: 2026-11-23
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -22,6 +25,84 @@ depends_on: str | Sequence[str] | None = None
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 BigIntId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 UtcDateTime = sa.DateTime(timezone=True)
+
+
+# Frozen copies of the append-only triggers (engine/models/audit.py keeps the live ones).
+APPEND_ONLY = {
+    "postgresql": (
+        """CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING MESSAGE = 'audit_events is append-only: ' || TG_OP || ' refused',
+        ERRCODE = 'insufficient_privilege';
+END
+$$""",
+        """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()""",
+    ),
+    "sqlite": (
+        """CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: UPDATE refused'); END""",
+        """CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: DELETE refused'); END""",
+    ),
+}
+DROP_APPEND_ONLY = {
+    "postgresql": (
+        "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",
+        "DROP FUNCTION IF EXISTS audit_events_append_only()",
+    ),
+    "sqlite": (
+        "DROP TRIGGER IF EXISTS audit_events_no_update",
+        "DROP TRIGGER IF EXISTS audit_events_no_delete",
+    ),
+}
+GENESIS_HASH = "0" * 64
+
+
+def _event_hash(row, seq: int, prev_hash: str) -> str:
+    # Frozen copy of engine.services.audit.event_hash as of this revision.
+    at = row.at if row.at.tzinfo is not None else row.at.replace(tzinfo=datetime.UTC)
+    fields = {
+        "seq": seq,
+        "at": at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+        "actor_id": row.actor_id,
+        "action": row.action,
+        "instance_id": None if row.instance_id is None else str(row.instance_id),
+        "task_id": None if row.task_id is None else str(row.task_id),
+        "definition_id": None if row.definition_id is None else str(row.definition_id),
+        "subject_id": None,
+        "details": row.details,
+        "prev_hash": prev_hash,
+    }
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _chain_existing_events() -> None:
+    """Put the events written before the chain existed into it, oldest first, and create the head."""
+    events = sa.table(
+        "audit_events",
+        *(sa.column(name) for name in ("id", "actor_id", "action", "chain_seq", "prev_hash", "hash")),
+        sa.column("task_id", sa.Uuid()),
+        sa.column("at", UtcDateTime),
+        sa.column("instance_id", sa.Uuid()),
+        sa.column("definition_id", sa.Uuid()),
+        sa.column("details", JSONType),
+    )
+    bind = op.get_bind()
+    seq, prev_hash = 0, GENESIS_HASH
+    rows = bind.execute(sa.select(events).order_by(events.c.id)).all()
+    for row in rows:
+        seq += 1
+        digest = _event_hash(row, seq, prev_hash)
+        bind.execute(
+            events.update()
+            .where(events.c.id == row.id)
+            .values(chain_seq=seq, prev_hash=prev_hash, hash=digest)
+        )
+        prev_hash = digest
+    head = sa.table("audit_chain_head", sa.column("id"), sa.column("last_seq"), sa.column("last_hash"))
+    bind.execute(head.insert().values(id=1, last_seq=seq, last_hash=prev_hash))
 
 
 def upgrade() -> None:
@@ -182,6 +263,10 @@ def upgrade() -> None:
             batch_op.f("fk_audit_events_subject_id_users"), "users", ["subject_id"], ["id"]
         )
 
+    _chain_existing_events()
+    for statement in APPEND_ONLY[op.get_bind().dialect.name]:
+        op.execute(statement)
+
     with op.batch_alter_table("human_tasks", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -294,6 +379,8 @@ def downgrade() -> None:
         batch_op.drop_column("excluded_user_ids")
         batch_op.drop_column("on_behalf_of_id")
 
+    for statement in DROP_APPEND_ONLY[op.get_bind().dialect.name]:
+        op.execute(statement)
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_audit_events_subject_id_users"), type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("uq_audit_events_chain_seq"), type_="unique")
