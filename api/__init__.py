@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from engine.config import Settings
+from engine.config import Settings, web_secret_key
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -34,7 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     environ.update({k: str(v) for k, v in (overrides or {}).items() if k.startswith("APPROUTE_")})
     settings = Settings.from_env(environ)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        SECRET_KEY=web_secret_key(settings),
         APPROUTE_SETTINGS=settings,
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
         API_TITLE="approute",

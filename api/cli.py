@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from engine.config import Settings
+from engine.config import ConfigurationError, Settings
 from engine.db import make_engine, make_session_factory, session_scope
 from engine.errors import EngineError
 from processes import bundle_files
@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.details or []:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ConfigurationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

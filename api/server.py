@@ -5,7 +5,7 @@ from __future__ import annotations
 from gunicorn.app.base import BaseApplication
 
 from api import create_app
-from engine.config import Settings
+from engine.config import Settings, web_secret_key
 
 
 class _Server(BaseApplication):
@@ -28,6 +28,7 @@ def serve(*, host: str, port: int, workers: int | None, threads: int | None) -> 
     PostgreSQL gets several processes.
     """
     settings = Settings.from_env()
+    web_secret_key(settings)  # fail before forking when production mode has no key
     sqlite = settings.database_url.startswith("sqlite")
     options = {
         "bind": f"{host}:{port}",

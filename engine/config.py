@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ class Settings:
 
     database_url: str
     redis_url: str | None
-    secret_key: str
+    secret_key: str | None
     # The web session cookie carries the Secure flag unless APPROUTE_COOKIE_SECURE=0: browsers treat
     # localhost as a secure context, so only plain http to another host needs it off.
     cookie_secure: bool = True
@@ -42,7 +44,7 @@ class Settings:
         return cls(
             database_url=database_url,
             redis_url=env.get("APPROUTE_REDIS_URL") or None,
-            secret_key=env.get("APPROUTE_SECRET_KEY") or "dev-only-insecure-secret",
+            secret_key=env.get("APPROUTE_SECRET_KEY") or None,
             cookie_secure=env.get("APPROUTE_COOKIE_SECURE", "1").strip().lower() not in _OFF,
             oidc_issuer=env.get("APPROUTE_OIDC_ISSUER") or None,
             oidc_client_id=env.get("APPROUTE_OIDC_CLIENT_ID") or None,
@@ -55,3 +57,42 @@ def default_sqlite_url() -> str:
     """The embedded database: a SQLite file under ``var/`` of the working directory."""
     DEFAULT_VAR_DIR.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(DEFAULT_VAR_DIR / 'approute.sqlite3').resolve()}"
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a runnable service; the message says what to set."""
+
+
+def web_secret_key(settings: Settings) -> str:
+    """The key that signs session cookies.
+
+    Production mode must be given APPROUTE_SECRET_KEY, the same in every web process, because a
+    known or per-process key would let cookies be forged or break sign-in across processes. The
+    embedded mode makes a random key once and keeps it in ``var/secret_key``, so ``make run``
+    works on a bare machine and sessions survive a restart.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    if not settings.is_embedded:
+        raise ConfigurationError(
+            "APPROUTE_SECRET_KEY must be set when APPROUTE_REDIS_URL is (production mode)"
+        )
+    return _kept_secret(DEFAULT_VAR_DIR / "secret_key")
+
+
+def _kept_secret(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: of two processes starting at once, one writes and the other reads its key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise ConfigurationError(f"{path} is empty; delete it to make a new key") from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from engine.models import HumanTask, ProcessInstance, TaskCandidate, TaskStatus, User
+from engine.services import substitutes
 from engine.services.users import report_ids
 
 SEES_EVERYTHING = ("hr", "admin")
@@ -111,16 +112,26 @@ def visible_instances_clause(session: Session, user: User) -> ColumnElement[bool
     if sees_everything(user):
         return ProcessInstance.id.is_not(None)
     people = {user.id} | report_ids(session, user)
-    involved = select(HumanTask.instance_id).where(_involved_clause(user)).scalar_subquery()
+    acting_for = substitutes.acting_for(session, user)
+    involved = select(HumanTask.instance_id).where(_involved_clause(user, acting_for)).scalar_subquery()
     return or_(ProcessInstance.initiator_id.in_(people), ProcessInstance.id.in_(involved))
 
 
-def _involved_clause(user: User) -> ColumnElement[bool]:
-    """SQL condition on HumanTask: ``user`` holds, held, completed or may claim the task."""
-    return or_(
+def _involved_clause(user: User, acting_for: Collection[int] = ()) -> ColumnElement[bool]:
+    """SQL condition on HumanTask: ``user`` holds, held, completed or may claim the task.
+
+    A substitute is involved in the open tasks of the people they stand in for today, so they can
+    read the request they are asked to decide.
+    """
+    involved = or_(
         HumanTask.assignee_id == user.id,
         HumanTask.completed_by_id == user.id,
         candidate_clause(user),
+    )
+    if not acting_for:
+        return involved
+    return or_(
+        involved, and_(HumanTask.status == TaskStatus.OPEN, HumanTask.assignee_id.in_(list(acting_for)))
     )
 
 
@@ -130,7 +141,9 @@ def can_see_instance(session: Session, user: User, instance: ProcessInstance) ->
         return True
     if instance.initiator_id in report_ids(session, user):
         return True
-    query = select(HumanTask.id).where(HumanTask.instance_id == instance.id, _involved_clause(user)).limit(1)
+    acting_for = substitutes.acting_for(session, user)
+    involved = _involved_clause(user, acting_for)
+    query = select(HumanTask.id).where(HumanTask.instance_id == instance.id, involved).limit(1)
     return session.scalar(query) is not None
 
 

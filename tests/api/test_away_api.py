@@ -95,6 +95,12 @@ def test_the_substitute_approves_and_the_history_says_for_whom(client, org, leav
     inbox = client.get("/api/v1/tasks", headers=oleg.headers).json
     assert [t["id"] for t in inbox] == [held["id"], fresh["id"]]
     assert client.get(f"/api/v1/tasks/{held['id']}", headers=oleg.headers).status_code == 200
+    # ...and may read the request they are asked to decide, while Marina is away.
+    request = client.get(f"/api/v1/instances/{held['instance_id']}", headers=oleg.headers)
+    assert request.status_code == 200
+    assert held["instance_id"] in {
+        row["id"] for row in client.get("/api/v1/instances", headers=oleg.headers).json
+    }
 
     done = complete(client, oleg, held["id"], {"manager_decision": "approve"})
     assert done.status_code == 200, done.json
