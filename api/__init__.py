@@ -50,6 +50,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.cookie_secure,
     )
     app.config.update({k: v for k, v in (overrides or {}).items() if not k.startswith("APPROUTE_")})
+    # Names are Cyrillic more often than not: send them as UTF-8, not as \u escapes.
+    app.json.ensure_ascii = False
     db_session.init_app(app, settings)
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

@@ -134,14 +134,16 @@ def cmd_import_staff(args) -> int:
 
 
 def cmd_demo(_args) -> int:
-    from engine.services.demo import seed_demo
+    from engine.services.demo import DEMO_PASSWORD, give_demo_passwords, seed_demo
 
     with session_scope(_sessions()) as session:
         seeded = seed_demo(session)
+        give_demo_passwords(session, [user for _person, user, _token in seeded])
         print("Demo organisation (e-mail, roles, API token):")
         for _person, user, token in seeded:
             print(f"  {user.email:<32} {','.join(sorted(user.roles)):<20} {token}")
     print('Try: curl -H "Authorization: Bearer <token>" http://127.0.0.1:8000/api/v1/tasks')
+    print(f"Web sign-in: http://127.0.0.1:8000/login with any e-mail above and the password {DEMO_PASSWORD}")
     return 0
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import User
-from engine.services import org, users
+from engine.services import credentials, org, users
 
 DEMO_DOMAIN = "demo.approute.test"
 
@@ -72,6 +72,19 @@ def seed_demo(session: Session) -> list[tuple[DemoPerson, User, str]]:
         seeded.append((person, user, users.create_token(session, email=person.email)))
     _seed_departments(session, {person.key: user for person, user, _token in seeded})
     return seeded
+
+
+DEMO_PASSWORD = "approute-demo"  # noqa: S105 - printed by `approute demo`; demo people only
+
+
+def give_demo_passwords(session: Session, people: list[User]) -> None:
+    """Let the demo people sign in on the web with DEMO_PASSWORD, unless they have set their own.
+
+    Kept out of seed_demo: argon2 is slow on purpose, and the tests seed the demo constantly.
+    """
+    for user in people:
+        if user.password_hash is None:
+            user.password_hash = credentials.hash_password(DEMO_PASSWORD)
 
 
 DEMO_DEPARTMENTS = (

@@ -106,6 +106,23 @@ def test_demo_prints_every_person_with_a_token(shell):
     assert all(parts[-1].startswith("art_") for parts in lines)
 
 
+def test_demo_people_can_sign_in_with_the_printed_password(shell):
+    demo = shell("demo")
+    assert demo.returncode == 0, demo.stderr
+    password = demo.stdout.strip().splitlines()[-1].split()[-1]
+
+    app = create_app({"APPROUTE_DATABASE_URL": shell.database_url})
+    client = app.test_client()
+    signed_in = client.post(
+        "/api/v1/auth/token", json={"email": "anna@demo.approute.test", "password": password}
+    )
+    assert signed_in.status_code == 201, signed_in.json
+    me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {signed_in.json['token']}"})
+    # Names travel as UTF-8, readable in curl output, not as \u escapes.
+    assert "Анна Иванова" in me.get_data(as_text=True)
+    app.extensions["approute.engine"].dispose()
+
+
 def test_worker_without_redis_explains_the_embedded_mode(shell):
     result = shell("worker")
     assert result.returncode == 2
