@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401 - used once the tables are written
+import sqlalchemy as sa
 from alembic import op  # noqa: F401
 from sqlalchemy.dialects import postgresql
 
