@@ -32,6 +32,7 @@ test: venv
 
 conformance: venv
 	$(BIN)/python -W ignore::DeprecationWarning -m tests.conformance.corpus
+	$(BIN)/python -m tests.conformance.dmn_tck
 
 bench: venv
 	$(BIN)/python bench/run_all.py

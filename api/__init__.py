@@ -21,7 +21,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         departments,
         instances,
         invitations,
+        leave,
         retention,
+        rule_tables,
         sign_in,
         staff,
         tasks,
@@ -67,6 +69,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         sign_in,
         audit,
         retention,
+        rule_tables,
+        leave,
     )
     for module in blueprints:
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")

@@ -63,9 +63,17 @@ def cmd_deploy(args) -> int:
 
 
 def cmd_users_create(args) -> int:
+    from engine.services.person_facts import update_facts
     from engine.services.users import create_user
 
     roles = [r for value in args.role for r in value.split(",")]
+    facts = {
+        key: value
+        for key, value in (("hire_date", args.hire_date), ("monthly_salary", args.salary))
+        if value is not None
+    }
+    if args.shift_worker:
+        facts["shift_worker"] = True
     with session_scope(_sessions()) as session:
         user = create_user(
             session,
@@ -75,6 +83,8 @@ def cmd_users_create(args) -> int:
             manager_email=args.manager,
             department=args.department,
         )
+        # In the same transaction: a fact refused leaves no half-made user behind.
+        update_facts(session, user, facts, actor=None)
         print(f"created user {user.email} with roles {', '.join(sorted(user.roles))}")
     return 0
 
@@ -234,6 +244,81 @@ def cmd_retention_set(args) -> int:
     return 0
 
 
+def cmd_rules_list(_args) -> int:
+    from engine.services import rule_tables
+
+    with session_scope(_sessions()) as session:
+        states = rule_tables.list_current(session, list(rule_tables.TABLES.values()))
+    for state in states:
+        when = "defaults"
+        if state.version:
+            when = f"{state.updated_at:%Y-%m-%d %H:%M} UTC by {state.updated_by or 'cli'}"
+        print(f"{state.name:<22} v{state.version:<4} {state.spec.title:<34} {when}")
+    return 0
+
+
+def cmd_rules_export(args) -> int:
+    from engine.services import rule_tables
+
+    with session_scope(_sessions()) as session:
+        state = rule_tables.current(session, args.name)
+    data = rule_tables.to_csv(state.spec, state.rows)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"{state.name} version {state.version}: {len(state.rows)} rows written to {args.output}")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_rules_import(args) -> int:
+    from engine.errors import InvalidData
+    from engine.services import rule_tables
+
+    data = Path(args.file).read_bytes()
+    try:
+        with session_scope(_sessions()) as session:
+            state, changed = rule_tables.import_csv(
+                session, args.name, data, actor=None, comment=args.comment
+            )
+    except InvalidData as exc:
+        print(f"refused: {args.file}: {exc.message}", file=sys.stderr)
+        for problem in exc.details or []:
+            where = f"row {problem['row']}" if problem.get("row") is not None else "table"
+            column = f", {problem['field']}" if problem.get("field") else ""
+            print(f"  {where}{column}: {problem['message']}", file=sys.stderr)
+        return 1
+    if not changed:
+        print(f"unchanged: {state.name} version {state.version}")
+        return 0
+    counts = rule_tables.diff_counts(state.diff)
+    print(
+        f"imported: {state.name} version {state.version} "
+        f"({counts['added']} added, {counts['removed']} removed, {counts['changed']} changed)"
+    )
+    return 0
+
+
+def _hire_date(value: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--hire-date must be a date YYYY-MM-DD, not '{value}'") from None
+
+
+def _salary(value: str):
+    from engine.services.person_facts import parse_salary
+
+    try:
+        return parse_salary(value)
+    except ValueError as exc:
+        # The reason only: a salary is personal data, and terminal output may end up in logs.
+        raise argparse.ArgumentTypeError(f"--salary: {exc}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="approute", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -253,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--manager", help="the line manager's e-mail")
     create.add_argument("--department", help="department code")
+    create.add_argument("--hire-date", type=_hire_date, help="YYYY-MM-DD; the working year runs from it")
+    create.add_argument("--salary", type=_salary, help="monthly salary in roubles, e.g. 85000 or 85000.50")
+    create.add_argument("--shift-worker", action="store_true", help="the person works shifts")
     create.set_defaults(func=cmd_users_create)
     invite = users.add_parser("invite", help="issue a one-time activation code (valid 7 days); printed last")
     invite.add_argument("--email", required=True)
@@ -304,6 +392,22 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("key")
     assign.add_argument("retention_class")
     assign.set_defaults(func=cmd_retention_set)
+
+    rules = sub.add_parser("rules", help="rule tables HR edits").add_subparsers(
+        dest="rules_command", required=True
+    )
+    rules.add_parser("list", help="every rule table with its current version").set_defaults(
+        func=cmd_rules_list
+    )
+    export = rules.add_parser("export", help="a table's current rows as CSV (UTF-8 with BOM, ';')")
+    export.add_argument("name")
+    export.add_argument("--output", "-o", help="the file to write (default: standard output)")
+    export.set_defaults(func=cmd_rules_export)
+    load = rules.add_parser("import", help="replace a table's rows with a CSV file; exit 1 if refused")
+    load.add_argument("name")
+    load.add_argument("file", help="the CSV file")
+    load.add_argument("--comment", default="", help="why the table changes (kept with the version)")
+    load.set_defaults(func=cmd_rules_import)
     return parser
 
 

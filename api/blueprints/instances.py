@@ -6,6 +6,7 @@ import uuid
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from api import presenters
 from api.auth import current_user, require_role
@@ -19,7 +20,7 @@ from api.schemas import (
     InstanceSummarySchema,
 )
 from engine.models import InstanceStatus
-from engine.services import instances, purge
+from engine.services import decision_records, instances, purge
 
 blp = Blueprint("instances", __name__, description="Process instances (requests)")
 
@@ -58,6 +59,34 @@ class InstanceHistory(MethodView):
     def get(self, instance_id: uuid.UUID):
         """The audit events of one instance, oldest first."""
         return presenters.events(db(), instances.history(db(), instance_id, viewer=current_user()))
+
+
+class DecisionRecordSchema(Schema):
+    id = fields.Integer()
+    instance_id = fields.UUID()
+    element_id = fields.String(allow_none=True)
+    rule = fields.String(metadata={"description": "e.g. leave.balance, or a DMN decision id"})
+    tables = fields.Dict(metadata={"description": "{rule table: version} the rule read"})
+    inputs = fields.Dict()
+    output = fields.Raw(allow_none=True)
+    outcome = fields.String(metadata={"description": "stable code, e.g. OK, INSUFFICIENT_BALANCE"})
+    message = fields.String()
+    sensitive_fields = fields.List(fields.String())
+    masked = fields.Boolean(metadata={"description": "the sensitive fields are hidden from the caller"})
+    at = fields.DateTime()
+
+
+@blp.route("/<uuid:instance_id>/decisions")
+class InstanceDecisions(MethodView):
+    @blp.response(200, DecisionRecordSchema(many=True))
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, instance_id: uuid.UUID):
+        """The rule decisions of one instance, oldest first: inputs, output and table versions.
+
+        Visible to whoever sees the instance; sensitive inputs (a salary) are masked unless the
+        caller may see the instance's sensitive data.
+        """
+        return decision_records.decisions_for_viewer(db(), instance_id, viewer=current_user())
 
 
 @blp.route("/<uuid:instance_id>/cancel")

@@ -1,19 +1,78 @@
-"""/api/v1/users: People: me, out of office."""
+"""/api/v1/users: People: me, out of office, and the facts HR keeps about a person."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from api import presenters
-from api.auth import current_user
+from api.auth import current_user, require_role
 from api.db_session import db
 from api.schemas import ApiErrorSchema, AwayArgsSchema, AwaySchema, MeSchema
 from engine.errors import NotFound
 from engine.models import User
-from engine.services import substitutes
+from engine.services import audit, person_facts, substitutes
+from engine.services.masking import MASK
+from engine.services.users import get_user_by_email
 
-blp = Blueprint("users", __name__, description="People: me, out of office")
+blp = Blueprint("users", __name__, description="People: me, out of office, facts HR keeps")
+
+
+class PersonQualificationSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "e.g. NURSE, ELECTRICAL_SAFETY_III"})
+    credential_number = fields.String(load_default=None, allow_none=True)
+    valid_from = fields.Date(load_default=None, allow_none=True)
+    valid_until = fields.Date(load_default=None, allow_none=True, metadata={"description": "inclusive"})
+
+
+class PersonSchema(Schema):
+    email = fields.String()
+    name = fields.String()
+    department = fields.String(allow_none=True)
+    position = fields.String(allow_none=True)
+    manager_email = fields.String(allow_none=True)
+    is_active = fields.Boolean()
+    hire_date = fields.Date(allow_none=True)
+    monthly_salary = fields.Raw(
+        allow_none=True,
+        metadata={"description": "roubles; shown as '*****' to anyone but the person, HR and admins"},
+    )
+    shift_worker = fields.Boolean()
+    qualifications = fields.List(fields.Nested(PersonQualificationSchema))
+
+
+class PersonFactsArgsSchema(Schema):
+    hire_date = fields.Date(allow_none=True)
+    monthly_salary = fields.Decimal(allow_none=True, metadata={"description": "roubles a month"})
+    shift_worker = fields.Boolean(truthy={True}, falsy={False})
+    qualifications = fields.List(
+        fields.Nested(PersonQualificationSchema), metadata={"description": "replaces the whole list"}
+    )
+
+
+def _person(person: User, viewer: User) -> dict:
+    """The facts about ``person`` as ``viewer`` may see them; an unmasked salary read by HR is audited."""
+    manager = db().get(User, person.manager_id) if person.manager_id else None
+    salary = person.monthly_salary
+    if not person_facts.sees_salary(viewer, person):
+        salary = MASK
+    elif salary is not None and viewer.id != person.id:
+        audit.record(
+            db(), "person.sensitive_read", actor=viewer, subject_id=person.id, fields=["monthly_salary"]
+        )
+    return {
+        "email": person.email,
+        "name": person.name,
+        "department": person.department,
+        "position": person.position,
+        "manager_email": manager.email if manager else None,
+        "is_active": person.is_active,
+        "hire_date": person.hire_date,
+        "monthly_salary": float(salary) if salary not in (None, MASK) else salary,
+        "shift_worker": person_facts.is_shift_worker(person),
+        "qualifications": [q.as_dict() for q in person_facts.qualifications_of(db(), person.id)],
+    }
 
 
 @blp.route("/me")
@@ -64,3 +123,33 @@ class MyAway(MethodView):
     def delete(self):
         """End my out-of-office period now; new tasks come to me again."""
         substitutes.end_away(db(), user=current_user())
+
+
+@blp.route("/<string:email>")
+class Person(MethodView):
+    @blp.response(200, PersonSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema, description="no such person, or not one the caller may see")
+    def get(self, email: str):
+        """A person and the facts rules use: hire date, salary, shift work, qualifications.
+
+        The person themself, their managers up the line, HR and admins may look; salary shows
+        only to the person, HR and admins.
+        """
+        me = current_user()
+        return _person(person_facts.get_person(db(), email, viewer=me), me)
+
+    @require_role("hr", "admin")
+    @blp.arguments(PersonFactsArgsSchema)
+    @blp.response(200, PersonSchema)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema, description="no such person")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="per field")
+    def patch(self, args, email: str):
+        """Set a person's hire date, monthly salary, shift work or qualifications (HR and admins).
+
+        Keys left out keep their value; `null` clears the hire date or the salary.
+        """
+        me = current_user()
+        person = get_user_by_email(db(), email)
+        person_facts.update_facts(db(), person, args, actor=me)
+        return _person(person, me)

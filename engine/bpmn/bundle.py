@@ -20,11 +20,10 @@ from SpiffWorkflow.bpmn.specs.mixins import (
     InclusiveGatewayMixin,
     ScriptTaskMixin,
 )
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn import camunda
 from engine.bpmn.assignment import AssignmentError, parse_assignment
-from engine.bpmn.decisions import DecisionFileRefused, read_decisions
+from engine.bpmn.decisions import DecisionFileRefused, DecisionParser, read_decisions
 from engine.bpmn.due import DueDateError, check_due
 from engine.bpmn.sandbox import SandboxViolation, compile_expression, compile_script
 from engine.bpmn.state import dump_specs
@@ -409,12 +408,12 @@ def _inline_form(intake: _Intake, element) -> str | None:
 
 
 def _build_spec(intake: _Intake, key: str) -> str:
-    parser = SpiffBpmnParser()
+    parser = DecisionParser()
     for filename, content in intake.dmn_files.items():
         try:
             read_decisions(content, filename, parser)
         except DecisionFileRefused as exc:
-            intake.error(str(exc), file=filename, line=exc.line)
+            intake.error(str(exc), file=filename, element_id=exc.element_id, line=exc.line)
     if intake.report:
         return ""
     try:

@@ -24,7 +24,10 @@ from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.business_rules import FeelBusinessRuleTaskConverter
 
 STATE_FORMAT = "approute-1"
 
@@ -52,6 +55,7 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
 def _build_registry():
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
+    config[BusinessRuleTask] = FeelBusinessRuleTaskConverter  # decisions run on rules.dmn
     registry = BpmnWorkflowSerializer.configure(config)
     # Form data is JSON, but scripts may produce dates and decimals; keep them round-trippable.
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))

@@ -9,6 +9,9 @@ from engine.models.instances import (
     PurgeRecord,
     RetentionPolicy,
 )
+from engine.models.leave import LeaveLedgerEntry, LedgerKind
+from engine.models.people_facts import PersonQualification
+from engine.models.rules import DecisionRecord, RuleTable, RuleTableVersion
 from engine.models.tasks import HumanTask, TaskCandidate, TaskStatus
 from engine.models.users import (
     ROLES,
@@ -27,16 +30,22 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Coordinator",
+    "DecisionRecord",
     "DefinitionFile",
     "Department",
     "HumanTask",
     "IdempotencyKey",
     "InstanceStatus",
     "Invitation",
+    "LeaveLedgerEntry",
+    "LedgerKind",
+    "PersonQualification",
     "ProcessDefinition",
     "ProcessInstance",
     "PurgeRecord",
     "RetentionPolicy",
+    "RuleTable",
+    "RuleTableVersion",
     "SignInAttempt",
     "Substitution",
     "TaskCandidate",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, JSONType
@@ -30,6 +31,9 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     position: Mapped[str | None] = mapped_column(String(200))
     hire_date: Mapped[date | None] = mapped_column()
+    monthly_salary: Mapped[Decimal | None] = mapped_column(
+        Numeric(12, 2), comment="roubles a month; sensitive: shown only to the person, HR and admins"
+    )
     dismissed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     flags: Mapped[dict[str, Any]] = mapped_column(
         JSONType, default=dict, comment='employment flags, e.g. {"shift_worker": true}'

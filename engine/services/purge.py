@@ -31,7 +31,7 @@ from engine.models import (
     User,
 )
 from engine.models._types import utcnow
-from engine.services import audit, retention
+from engine.services import audit, decision_records, retention
 
 CLOSED = (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
 MAX_HOLD_REASON = 2000
@@ -113,6 +113,8 @@ def purge_instance(
         "idempotency_keys": session.execute(
             delete(IdempotencyKey).where(IdempotencyKey.instance_id == instance.id)
         ).rowcount,
+        # Their inputs are the person's facts (balances, salary): personal data, so they go too.
+        "decision_records": decision_records.erase_for_instance(session, instance.id),
     }
     cleared = ["data", "state", "business_key", "active_business_key", "initiator_id", "error"]
     now = utcnow()

@@ -12,9 +12,11 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from engine.errors import InvalidData
+from engine.services.person_facts import check_qualification_code, parse_salary
 
 REQUIRED = (
     "personnel_number",
@@ -27,7 +29,9 @@ REQUIRED = (
     "manager_personnel_number",
     "hire_date",
 )
-OPTIONAL = ("parent_department_code", "shift_worker", "medical_specialty")
+OPTIONAL = ("parent_department_code", "shift_worker", "medical_specialty", "monthly_salary", "qualifications")
+# Facts about people: a file without the column leaves what is stored alone.
+FACT_COLUMNS = ("monthly_salary", "qualifications")
 
 # Header spellings, compared after _normalise_header (lower case, ё→е, "_" and runs of spaces → one space).
 ALIASES = {
@@ -51,6 +55,15 @@ ALIASES = {
     ),
     "shift_worker": ("сменный график", "shift worker"),
     "medical_specialty": ("медицинская специальность", "medical specialty"),
+    "monthly_salary": (
+        "оклад",
+        "оклад, руб",
+        "оклад (руб.)",
+        "должностной оклад",
+        "monthly salary",
+        "salary",
+    ),
+    "qualifications": ("квалификации", "квалификация", "qualifications"),
 }
 # The name a column is called by in messages to HR.
 LABELS = {
@@ -66,6 +79,8 @@ LABELS = {
     "parent_department_code": "Код вышестоящего подразделения",
     "shift_worker": "Сменный график",
     "medical_specialty": "Медицинская специальность",
+    "monthly_salary": "Оклад",
+    "qualifications": "Квалификации",
 }
 LIMITS = {
     "personnel_number": 32,
@@ -78,6 +93,8 @@ LIMITS = {
     "manager_personnel_number": 32,
     "parent_department_code": 64,
     "medical_specialty": 200,
+    "monthly_salary": 40,
+    "qualifications": 2000,
 }
 TRUE_WORDS = {"да", "1", "true", "yes", "y", "д"}
 FALSE_WORDS = {"нет", "0", "false", "no", "n", "н"}
@@ -103,6 +120,10 @@ class StaffRow:
     # Only the flags whose columns the file has: a missing column leaves a stored flag alone.
     flags: dict[str, Any] = field(default_factory=dict)
     flag_columns: tuple[str, ...] = ()
+    # Facts, meaningful only for the columns in ``fact_columns`` (an empty cell there clears them).
+    monthly_salary: Decimal | None = None
+    qualifications: list[tuple[str, date | None]] = field(default_factory=list)
+    fact_columns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -213,6 +234,7 @@ def parse(source: bytes | str | IO) -> ParsedFile:
         ) from None
     columns = map_header(records[0])
     flag_columns = tuple(k for k in ("shift_worker", "medical_specialty") if k in columns)
+    fact_columns = tuple(k for k in FACT_COLUMNS if k in columns)
     notes = [
         f"column «{cell.strip()}» is not one approute reads; it was ignored"
         for cell in records[0]
@@ -228,7 +250,7 @@ def parse(source: bytes | str | IO) -> ParsedFile:
         values = {key: (cells[i].strip() if i < len(cells) else "") for key, i in columns.items()}
         number = values["personnel_number"] or None
         try:
-            row = _check_row(row_number, values, flag_columns)
+            row = _check_row(row_number, values, flag_columns, fact_columns)
         except ValueError as exc:
             parsed.rejected.append(RejectedRow(row_number, number, str(exc)))
             continue
@@ -246,7 +268,9 @@ def parse(source: bytes | str | IO) -> ParsedFile:
     return parsed
 
 
-def _check_row(row_number: int, values: dict[str, str], flag_columns: tuple[str, ...]) -> StaffRow:
+def _check_row(
+    row_number: int, values: dict[str, str], flag_columns: tuple[str, ...], fact_columns: tuple[str, ...] = ()
+) -> StaffRow:
     """One row's values checked and converted. Raises ValueError with the reason (no cell values)."""
     for key, limit in LIMITS.items():
         if len(values.get(key, "")) > limit:
@@ -274,6 +298,15 @@ def _check_row(row_number: int, values: dict[str, str], flag_columns: tuple[str,
         flags["shift_worker"] = word in TRUE_WORDS
     if "medical_specialty" in flag_columns and values["medical_specialty"]:
         flags["medical_specialty"] = values["medical_specialty"]
+    salary = None
+    if "monthly_salary" in fact_columns and values["monthly_salary"]:
+        try:
+            salary = parse_salary(values["monthly_salary"])
+        except ValueError as exc:
+            raise ValueError(f"«Оклад»: {exc}") from None
+    qualifications = []
+    if "qualifications" in fact_columns:
+        qualifications = parse_qualifications(values["qualifications"])
     manager_number = values["manager_personnel_number"] or None
     return StaffRow(
         row=row_number,
@@ -289,4 +322,39 @@ def _check_row(row_number: int, values: dict[str, str], flag_columns: tuple[str,
         parent_department_code=values.get("parent_department_code") or None,
         flags=flags,
         flag_columns=flag_columns,
+        monthly_salary=salary,
+        qualifications=qualifications,
+        fact_columns=fact_columns,
     )
+
+
+def parse_qualifications(cell: str) -> list[tuple[str, date | None]]:
+    """«Квалификации»: ``CODE:YYYY-MM-DD`` items (valid until that day) separated by ``|``.
+
+    ``CODE`` alone is a qualification that does not expire; the date may also be dd.mm.yyyy.
+    Raises ValueError naming the item's position (never its text).
+    """
+    found: dict[str, date | None] = {}
+    items = [item.strip() for item in cell.split("|")]
+    for position, item in enumerate(items, start=1):
+        if not item:
+            continue
+        code, _, until_text = item.partition(":")
+        try:
+            code = check_qualification_code(code)
+        except ValueError:
+            raise ValueError(
+                f"«Квалификации» item {position}: the code must be Latin letters, digits, '_', '.' or '-'"
+            ) from None
+        until = None
+        if until_text.strip():
+            try:
+                until = parse_date(until_text.strip())
+            except ValueError:
+                raise ValueError(
+                    f"«Квалификации» item {position}: the date is not a date; use CODE:YYYY-MM-DD"
+                ) from None
+        if code in found:
+            raise ValueError(f"«Квалификации» item {position}: the code repeats an earlier item")
+        found[code] = until
+    return list(found.items())

@@ -28,13 +28,24 @@ from sqlalchemy.orm import Session
 from engine.errors import InvalidData
 from engine.models import Department, User
 from engine.models._types import utcnow
-from engine.services import audit, org, staff_csv
+from engine.services import audit, org, person_facts, staff_csv
 from engine.services.staff_csv import RejectedRow, StaffRow
 
 CHUNK = 500  # rows per INSERT/UPDATE batch, and how often progress is reported
 ADVISORY_LOCK = 0x5354_4146  # "STAF": one import at a time on PostgreSQL (SQLite serialises writers)
 # The columns the file sets; a row is "updated" when one of these (or the line manager) changes.
-FILE_FIELDS = ("name", "email", "phone", "position", "department", "hire_date", "flags", "is_active")
+# monthly_salary counts only when the file has its column (see staff_csv.FACT_COLUMNS).
+FILE_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "position",
+    "department",
+    "hire_date",
+    "flags",
+    "is_active",
+    "monthly_salary",
+)
 Progress = Callable[[int, int], None]
 
 
@@ -135,6 +146,7 @@ def import_staff(
             User.position,
             User.department,
             User.hire_date,
+            User.monthly_salary,
             User.flags,
             User.is_active,
             User.manager_id,
@@ -149,6 +161,7 @@ def import_staff(
     now = utcnow()
     _write_people(session, plan, now, progress)
     manager_of = _link_managers(session, plan, parsed, existing, rejected, report)
+    _sync_qualifications(session, plan)
     report.dismissed = _dismiss_absent(session, plan, existing, rejected, now)
     _settle_manager_roles(session, report)
     _apply_departments(session, plan, manager_of, report)
@@ -204,11 +217,13 @@ def _plan(parsed, existing, rejected: list[RejectedRow], report: ImportReport) -
             "is_active": True,
             "dismissed_at": None,
         }
+        if "monthly_salary" in row.fact_columns:
+            values["monthly_salary"] = row.monthly_salary
         planned = _Planned(row=row, existing=match, values=values)
         if match is not None:
             planned.id = match.id
             planned.changed = match.personnel_number is None or any(
-                getattr(match, key) != values[key] for key in FILE_FIELDS
+                getattr(match, key) != values[key] for key in FILE_FIELDS if key in values
             )
         plan.append(planned)
     return plan
@@ -272,6 +287,17 @@ def _link_managers(session, plan, parsed, existing, rejected, report) -> dict[in
     for start in range(0, len(links), CHUNK):
         session.execute(update(User), links[start : start + CHUNK])
     return manager_of
+
+
+def _sync_qualifications(session: Session, plan: list[_Planned]) -> None:
+    """Make each person's qualifications the file's, when the file has the «Квалификации» column."""
+    wanted = {p.id: p.row.qualifications for p in plan if "qualifications" in p.row.fact_columns}
+    if not wanted:
+        return
+    changed = person_facts.sync_imported_qualifications(session, wanted)
+    for p in plan:
+        if p.id in changed:
+            p.changed = True
 
 
 def _break_cycles(plan: list[_Planned], manager_of: dict[int, int | None], report: ImportReport) -> None:

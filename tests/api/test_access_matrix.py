@@ -279,6 +279,37 @@ TABLE = [
         _away_then(lambda client, headers, _t: client.delete("/api/v1/users/me/away", headers=headers)),
         _every(204),
     ),
+    # A person's facts and leave balances (about employee_sales_1, the employee player herself and the
+    # manager's report): the person, their managers up the line, HR and admins; others get 404.
+    Endpoint(
+        "GET",
+        "/api/v1/users/<string:email>",
+        _get("/api/v1/users/anna@demo.approute.test"),
+        {"employee": 200, "manager": 200, "hr": 200, "designer": 404, "admin": 200},
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/users/<string:email>",
+        lambda client, headers, _t: client.patch(
+            "/api/v1/users/anna@demo.approute.test", json={"shift_worker": True}, headers=headers
+        ),
+        {"employee": 403, "manager": 403, "hr": 200, "designer": 403, "admin": 200},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/leave/balance",
+        _get("/api/v1/leave/balance?email=anna@demo.approute.test"),
+        {"employee": 200, "manager": 200, "hr": 200, "designer": 404, "admin": 200},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/leave/ledger",
+        _post(
+            "/api/v1/leave/ledger",
+            {"email": "anna@demo.approute.test", "leave_type": "annual", "days": 2, "reason": "matrix"},
+        ),
+        {"employee": 403, "manager": 403, "hr": 201, "designer": 403, "admin": 201},
+    ),
     # Coordinators: everyone may see who receives a kind of request; HR and admins name them.
     Endpoint("GET", "/api/v1/coordinators", _get("/api/v1/coordinators"), _every(200)),
     Endpoint(
@@ -351,6 +382,49 @@ TABLE = [
             "manager": (403, 403, 403),
             "hr": (200, N, 200),
             "designer": (403, N, 403),
+            "admin": (200, N, 200),
+        },
+    ),
+    # Rule tables: staff read every table, employees only the ones about their own requests (not
+    # department limits); HR and admins change them (with If-Match). Decisions: as the request.
+    Endpoint("GET", "/api/v1/rule-tables", _get("/api/v1/rule-tables"), _every(200)),
+    Endpoint(
+        "GET",
+        "/api/v1/rule-tables/<string:name>",
+        _get("/api/v1/rule-tables/department_limits"),
+        {**_every(200), "employee": 403},
+    ),
+    Endpoint(
+        "PUT",
+        "/api/v1/rule-tables/<string:name>",
+        lambda client, headers, _t: client.put(
+            "/api/v1/rule-tables/department_limits",
+            json={"rows": [{"department": "*", "max_share": 0.3, "mode": "block"}]},
+            headers={**headers, "If-Match": '"department_limits-v0"'},
+        ),
+        {"employee": 403, "manager": 403, "hr": 200, "designer": 403, "admin": 200},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/rule-tables/<string:name>/versions",
+        _get("/api/v1/rule-tables/department_limits/versions"),
+        {**_every(200), "employee": 403},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/rule-tables/<string:name>/versions/<int:version>",
+        _get("/api/v1/rule-tables/department_limits/versions/0"),
+        {**_every(200), "employee": 403},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/instances/<uuid:instance_id>/decisions",
+        _get("/api/v1/instances/{t.instance_id}/decisions"),
+        {
+            "employee": (200, N, 404),
+            "manager": (200, 200, 404),
+            "hr": (200, N, 200),
+            "designer": (200, N, 404),
             "admin": (200, N, 200),
         },
     ),

@@ -9,8 +9,16 @@ from sqlalchemy import select
 
 from engine.db import session_scope
 from engine.errors import Conflict, InvalidData, NotFound
-from engine.models import AuditEvent, HumanTask, IdempotencyKey, InstanceStatus, PurgeRecord, TaskCandidate
-from engine.services import audit, instances, purge, retention
+from engine.models import (
+    AuditEvent,
+    DecisionRecord,
+    HumanTask,
+    IdempotencyKey,
+    InstanceStatus,
+    PurgeRecord,
+    TaskCandidate,
+)
+from engine.services import audit, decision_records, instances, purge, retention
 from tests.engine.helpers import VALID_LEAVE, count, deploy, get_instance, leave_request_files, start, user
 
 
@@ -65,6 +73,17 @@ def test_purge_deletes_personal_data_keeps_a_stub_and_skips_the_running_and_held
     running = start(session_factory, "leave_request", anna, VALID_LEAVE)
     with session_scope(session_factory) as s:
         purge.set_legal_hold(s, get_instance_in(s, held.id), "court case 12/2026", actor=user(s, org["hr"]))
+        for request in (closed, held):
+            decision_records.record_decision(
+                s,
+                request.id,
+                "leave.balance",
+                {"available": 10, "requested": 14},
+                False,
+                "INSUFFICIENT_BALANCE",
+                "balance 10, requested 14: insufficient",
+                {"leave_types": 0},
+            )
     this_year = closed.completed_at.year
 
     # Not due before 50 years have passed, counted from the next 1 January.
@@ -85,6 +104,9 @@ def test_purge_deletes_personal_data_keeps_a_stub_and_skips_the_running_and_held
     assert stub.purged_at is not None
     assert count(session_factory, HumanTask, HumanTask.instance_id == closed.id) == 0
     assert count(session_factory, HumanTask, HumanTask.instance_id == held.id) > 0
+    # Decision records hold the person's facts among their inputs: gone with the data, kept under hold.
+    assert count(session_factory, DecisionRecord, DecisionRecord.instance_id == closed.id) == 0
+    assert count(session_factory, DecisionRecord, DecisionRecord.instance_id == held.id) == 1
     assert get_instance(session_factory, held.id).data == closed.data  # held: untouched
     assert get_instance(session_factory, running.id).initiator_id == anna.id
     with session_scope(session_factory) as s:

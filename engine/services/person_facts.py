@@ -1,0 +1,286 @@
+"""Facts about people that rules need: hire date, monthly salary, shift work and qualifications.
+
+Where each fact lives:
+- ``User.hire_date`` and ``User.monthly_salary`` are columns;
+- the shift-worker mark stays in ``User.flags["shift_worker"]``: the staff import has always written
+  it there, next to the other employment flags, and rules read it through ``is_shift_worker``;
+- qualifications are ``PersonQualification`` rows, one per code, each with its credential and validity.
+
+Salary is sensitive (152-ФЗ): only the person, HR and admins see it (``sees_salary``), and neither
+values nor names go into messages or audit details; those carry field names and ids only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine.errors import InvalidData, NotFound
+from engine.models import PersonQualification, User
+from engine.models._types import utcnow
+from engine.services import audit, visibility
+from engine.services.users import normalise_email, report_ids
+
+SALARY_MAX = Decimal("9999999999.99")  # what Numeric(12, 2) holds
+QUALIFICATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]{0,63}$")
+CREDENTIAL_MAX = 64
+FACTS = ("hire_date", "monthly_salary", "shift_worker", "qualifications")
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Qualification:
+    """A qualification as callers give it and read it back."""
+
+    code: str
+    credential_number: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "credential_number": self.credential_number,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+        }
+
+
+def is_shift_worker(user: User) -> bool:
+    """True if the person works shifts (staff import's «Сменный график», or HR's API)."""
+    return bool((user.flags or {}).get("shift_worker"))
+
+
+def parse_salary(text: str) -> Decimal:
+    """A monthly salary in roubles as payroll writes it: ``85000``, ``85 000,50``, ``85000.50``.
+
+    Raises ValueError (whose message never repeats the text) for anything else, a negative or zero
+    amount, more than 2 decimal places, or more than ``SALARY_MAX``.
+    """
+    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text).replace(",", ".")
+    if not re.fullmatch(r"\d+(\.\d{1,2})?", cleaned):
+        raise ValueError("not an amount in roubles with at most 2 decimals, e.g. 85000 or 85 000,50")
+    return check_salary(Decimal(cleaned))
+
+
+def check_salary(amount: Decimal) -> Decimal:
+    """``amount`` to 2 decimals if it can be a monthly salary; ValueError (without the value) if not."""
+    try:
+        if not amount.is_finite() or amount <= 0:
+            raise ValueError("must be a positive amount in roubles")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValueError("at most 2 decimal places (kopecks)")
+    except InvalidOperation:
+        raise ValueError("not an amount in roubles") from None
+    if amount > SALARY_MAX:
+        raise ValueError(f"more than {SALARY_MAX:,.2f}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def check_qualification_code(code: str) -> str:
+    """The code upper-cased; ValueError if it is not letters, digits, ``_ . -`` (up to 64)."""
+    code = code.strip().upper()
+    if not QUALIFICATION_CODE.fullmatch(code):
+        raise ValueError(
+            "a code is 1-64 Latin letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
+    return code
+
+
+def can_see_person(session: Session, viewer: User, person: User) -> bool:
+    """The person themself, their managers up the line, HR and admins see a person (and their balances)."""
+    if viewer.id == person.id or visibility.sees_everything(viewer):
+        return True
+    return person.id in report_ids(session, viewer)
+
+
+def sees_salary(viewer: User, person: User) -> bool:
+    """Salary shows to the person, HR and admins only; a manager sees the rest of the facts."""
+    return viewer.id == person.id or visibility.sees_everything(viewer)
+
+
+def get_person(session: Session, email: str, *, viewer: User) -> User:
+    """The person with this e-mail, if ``viewer`` may see them; NotFound alike when absent or hidden."""
+    person = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if person is None or not can_see_person(session, viewer, person):
+        raise NotFound(f"no user with e-mail {normalise_email(email)}")
+    return person
+
+
+def qualifications_of(session: Session, user_id: int) -> list[Qualification]:
+    """The person's qualifications, by code."""
+    rows = session.scalars(
+        select(PersonQualification)
+        .where(PersonQualification.user_id == user_id)
+        .order_by(PersonQualification.code)
+    )
+    return [Qualification(r.code, r.credential_number, r.valid_from, r.valid_until) for r in rows]
+
+
+def update_facts(
+    session: Session, person: User, changes: Mapping[str, Any], *, actor: User | None
+) -> list[str]:
+    """Set the facts named in ``changes`` (keys of ``FACTS``); keys left out keep their value.
+
+    ``monthly_salary`` and ``hire_date`` may be None (unknown); ``qualifications`` replaces the
+    whole list. Everything is checked before anything changes: InvalidData lists each problem per
+    field. Returns the names of the facts that changed, and records ``person.facts_changed`` with
+    those names (never the values) when there are any.
+    """
+    unknown = sorted(set(changes) - set(FACTS))
+    if unknown:
+        raise InvalidData(
+            "unknown facts",
+            [{"field": name, "message": f"not a fact; use {', '.join(FACTS)}"} for name in unknown],
+        )
+    problems: list[dict[str, str]] = []
+    salary = changes.get("monthly_salary")
+    if salary is not None:
+        try:
+            if isinstance(salary, bool) or not isinstance(salary, (int, str, Decimal, float)):
+                raise ValueError("must be an amount in roubles")
+            salary = check_salary(Decimal(str(salary)))
+        except InvalidOperation:
+            problems.append({"field": "monthly_salary", "message": "not an amount in roubles"})
+        except ValueError as exc:
+            problems.append({"field": "monthly_salary", "message": str(exc)})
+    hire_date = changes.get("hire_date")
+    if hire_date is not None and (not isinstance(hire_date, date) or isinstance(hire_date, datetime)):
+        problems.append({"field": "hire_date", "message": "must be a date, YYYY-MM-DD"})
+    if "shift_worker" in changes and not isinstance(changes["shift_worker"], bool):
+        problems.append({"field": "shift_worker", "message": "must be true or false"})
+    wanted = None
+    if "qualifications" in changes:
+        wanted = _checked_qualifications(changes["qualifications"], problems)
+    if problems:
+        raise InvalidData("the facts were not changed", problems)
+
+    changed = []
+    if "hire_date" in changes and person.hire_date != changes["hire_date"]:
+        person.hire_date = changes["hire_date"]
+        changed.append("hire_date")
+    if "monthly_salary" in changes and person.monthly_salary != salary:
+        person.monthly_salary = salary
+        changed.append("monthly_salary")
+    if "shift_worker" in changes and is_shift_worker(person) != changes["shift_worker"]:
+        person.flags = {**(person.flags or {}), "shift_worker": changes["shift_worker"]}
+        changed.append("shift_worker")
+    if wanted is not None and _replace_qualifications(session, person.id, wanted):
+        changed.append("qualifications")
+    if changed:
+        audit.record(session, "person.facts_changed", actor=actor, subject_id=person.id, fields=changed)
+        session.flush()
+    return changed
+
+
+def _checked_qualifications(items: Any, problems: list[dict[str, str]]) -> list[Qualification]:
+    """The list as Qualifications; problems are appended per item field (``qualifications[1].code``)."""
+    if not isinstance(items, list):
+        problems.append({"field": "qualifications", "message": "must be a list"})
+        return []
+    result: list[Qualification] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        where = f"qualifications[{index}]"
+        if isinstance(item, Qualification):
+            item = item.as_dict()
+        if not isinstance(item, Mapping):
+            problems.append({"field": where, "message": "must be an object with a code"})
+            continue
+        try:
+            code = check_qualification_code(str(item.get("code") or ""))
+        except ValueError as exc:
+            problems.append({"field": f"{where}.code", "message": str(exc)})
+            continue
+        if code in seen:
+            problems.append({"field": f"{where}.code", "message": f"repeats qualifications[{seen[code]}]"})
+            continue
+        seen[code] = index
+        number = (item.get("credential_number") or "").strip() or None
+        if number is not None and len(number) > CREDENTIAL_MAX:
+            problems.append(
+                {"field": f"{where}.credential_number", "message": f"longer than {CREDENTIAL_MAX} characters"}
+            )
+        valid_from, valid_until = item.get("valid_from"), item.get("valid_until")
+        if valid_from and valid_until and valid_until < valid_from:
+            problems.append({"field": f"{where}.valid_until", "message": "is before valid_from"})
+        result.append(Qualification(code, number, valid_from, valid_until))
+    return result
+
+
+def _replace_qualifications(session: Session, user_id: int, wanted: list[Qualification]) -> bool:
+    """Make the person's qualifications exactly ``wanted``; True if anything changed."""
+    current = {q.code: q for q in qualifications_of(session, user_id)}
+    target = {q.code: q for q in wanted}
+    if current == target:
+        return False
+    session.execute(delete(PersonQualification).where(PersonQualification.user_id == user_id))
+    now = utcnow()
+    for q in wanted:
+        session.add(PersonQualification(user_id=user_id, updated_at=now, **q.as_dict()))
+    session.flush()
+    return True
+
+
+def sync_imported_qualifications(
+    session: Session, wanted: Mapping[int, Iterable[tuple[str, date | None]]]
+) -> set[int]:
+    """The staff import's qualifications: per person, the codes and their ``valid_until``.
+
+    A code with the same expiry keeps its row (and the credential number HR entered); a new expiry
+    updates the row; codes absent from the file go, new ones come. Returns the ids of people whose
+    qualifications changed. Works in chunks, so a 10,000-row file stays a few queries per chunk.
+    """
+    changed: set[int] = set()
+    ids = list(wanted)
+    now = utcnow()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        stored: dict[int, dict[str, tuple[int, date | None]]] = {i: {} for i in chunk}
+        for row_id, user_id, code, until in session.execute(
+            select(
+                PersonQualification.id,
+                PersonQualification.user_id,
+                PersonQualification.code,
+                PersonQualification.valid_until,
+            ).where(PersonQualification.user_id.in_(chunk))
+        ):
+            stored[user_id][code] = (row_id, until)
+        to_delete, to_update, to_insert = [], [], []
+        for user_id in chunk:
+            target = dict(wanted[user_id])
+            mine = stored[user_id]
+            gone = [row_id for code, (row_id, _until) in mine.items() if code not in target]
+            moved = [
+                {"id": row_id, "valid_until": target[code], "updated_at": now}
+                for code, (row_id, until) in mine.items()
+                if code in target and target[code] != until
+            ]
+            new = [
+                {"user_id": user_id, "code": code, "valid_until": until, "updated_at": now}
+                for code, until in target.items()
+                if code not in mine
+            ]
+            if gone or moved or new:
+                changed.add(user_id)
+                to_delete += gone
+                to_update += moved
+                to_insert += new
+        if to_delete:
+            session.execute(
+                delete(PersonQualification)
+                .where(PersonQualification.id.in_(to_delete))
+                .execution_options(synchronize_session=False)
+            )
+        if to_update:
+            session.execute(update(PersonQualification), to_update)
+        if to_insert:
+            session.execute(insert(PersonQualification), to_insert)
+    return changed

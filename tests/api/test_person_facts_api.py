@@ -1,0 +1,198 @@
+"""HR's API for facts about people (GET/PATCH /api/v1/users/{email}) and `approute users create` options."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from api.cli import main as approute
+from engine.db import session_scope
+from engine.models import AuditEvent, User
+from engine.services import person_facts
+from tests.api.helpers import assert_error, field_errors
+
+FACTS = {
+    "hire_date": "2024-05-06",
+    "monthly_salary": 91234.5,
+    "shift_worker": True,
+    "qualifications": [{"code": "NURSE", "credential_number": "A-77", "valid_until": "2027-01-31"}],
+}
+
+
+def patch(client, caller, email, body):
+    return client.patch(f"/api/v1/users/{email}", json=body, headers=caller.headers)
+
+
+def get(client, caller, email):
+    return client.get(f"/api/v1/users/{email}", headers=caller.headers)
+
+
+@pytest.fixture
+def anna(client, org):
+    """employee_sales_1 with every fact set by HR."""
+    response = patch(client, org["hr"], org["employee_sales_1"].email, FACTS)
+    assert response.status_code == 200, response.json
+    return org["employee_sales_1"]
+
+
+def test_hr_sets_facts_and_reads_them_back(client, org, anna, session_factory):
+    body = get(client, org["hr"], anna.email).json
+    assert body["hire_date"] == "2024-05-06"
+    assert body["monthly_salary"] == 91234.5
+    assert body["shift_worker"] is True
+    assert body["qualifications"] == [
+        {"code": "NURSE", "credential_number": "A-77", "valid_from": None, "valid_until": "2027-01-31"}
+    ]
+    assert body["manager_email"] == org["manager_sales"].email
+    with session_scope(session_factory) as s:
+        changed = s.scalars(select(AuditEvent).where(AuditEvent.action == "person.facts_changed")).one()
+        assert changed.details == {
+            "fields": ["hire_date", "monthly_salary", "shift_worker", "qualifications"]
+        }
+        assert changed.subject_id == anna.id and changed.actor_id == org["hr"].id
+        # HR's reads of the salary are on the record too: field names, never the amount.
+        reads = s.scalars(select(AuditEvent).where(AuditEvent.action == "person.sensitive_read")).all()
+        assert reads and all(e.details == {"fields": ["monthly_salary"]} for e in reads)
+        assert not any("91234" in str(e.details) for e in s.scalars(select(AuditEvent)))
+
+
+@pytest.mark.parametrize(
+    ("viewer", "status", "salary"),
+    [
+        ("employee_sales_1", 200, 91234.5),  # oneself
+        ("manager_sales", 200, "*****"),  # the line manager sees the person, not the salary
+        ("director", 200, "*****"),  # up the line
+        ("hr", 200, 91234.5),
+        ("employee_sales_2", 404, None),  # a colleague
+        ("manager_ops", 404, None),  # another line
+        ("designer", 404, None),
+    ],
+)
+def test_who_sees_a_person_and_the_salary(client, org, anna, viewer, status, salary):
+    response = get(client, org[viewer], anna.email)
+    if status == 404:
+        hidden = assert_error(response, 404)
+        missing = assert_error(get(client, org[viewer], "nobody@demo.approute.test"), 404)
+        assert hidden["message"].replace(anna.email, "X") == missing["message"].replace(
+            "nobody@demo.approute.test", "X"
+        )
+        assert "91234" not in response.get_data(as_text=True)
+        return
+    assert response.status_code == 200, response.json
+    assert response.json["monthly_salary"] == salary
+    if salary == "*****":
+        assert "91234" not in response.get_data(as_text=True)
+
+
+def test_patch_refuses_bad_facts_per_field_and_keeps_what_was_there(client, org, anna):
+    response = patch(
+        client,
+        org["hr"],
+        anna.email,
+        {
+            "monthly_salary": -100,
+            "qualifications": [
+                {"code": "ECG", "valid_from": "2026-01-01", "valid_until": "2025-01-01"},
+                {"code": "ecg"},
+            ],
+        },
+    )
+    errors = field_errors(assert_error(response, 422))
+    assert errors == {
+        "monthly_salary": "must be a positive amount in roubles",
+        "qualifications[0].valid_until": "is before valid_from",
+        "qualifications[1].code": "repeats qualifications[0]",
+    }
+    # Type errors come back per field too, from the request schema.
+    typed = assert_error(
+        patch(client, org["hr"], anna.email, {"hire_date": "06.05.2024", "shift_worker": "yes"}), 422
+    )
+    assert set(typed["errors"]["json"]) == {"hire_date", "shift_worker"}
+    unknown = assert_error(patch(client, org["hr"], anna.email, {"salary": 1}), 422)
+    assert "salary" in unknown["errors"]["json"]
+    body = get(client, org["hr"], anna.email).json
+    assert (body["monthly_salary"], body["hire_date"]) == (91234.5, "2024-05-06")
+    assert [q["code"] for q in body["qualifications"]] == ["NURSE"]
+
+
+def test_null_clears_and_omitted_keys_stay(client, org, anna):
+    body = patch(client, org["hr"], anna.email, {"monthly_salary": None, "qualifications": []}).json
+    assert body["monthly_salary"] is None and body["qualifications"] == []
+    assert body["hire_date"] == "2024-05-06" and body["shift_worker"] is True
+
+
+@pytest.mark.parametrize("caller", ["employee_sales_1", "manager_sales", "designer"])
+def test_only_hr_and_admins_change_facts(client, org, caller):
+    # Even about oneself, or one's own report: facts come from HR.
+    assert_error(patch(client, org[caller], org["employee_sales_1"].email, {"shift_worker": True}), 403)
+
+
+def test_admin_changes_facts_and_an_unknown_person_is_404(client, org, admin):
+    assert patch(client, admin, org["employee_ops_1"].email, {"shift_worker": True}).status_code == 200
+    assert_error(patch(client, admin, "nobody@demo.approute.test", {"shift_worker": True}), 404)
+
+
+# -- approute users create -------------------------------------------------------------------------
+
+
+def test_users_create_takes_hire_date_salary_and_shift_work(
+    database_url, session_factory, monkeypatch, capsys
+):
+    monkeypatch.setenv("APPROUTE_DATABASE_URL", database_url)
+    code = approute(
+        [
+            "users",
+            "create",
+            "--email",
+            "Nina@Corp.example",
+            "--name",
+            "Нина",
+            "--role",
+            "employee",
+            "--hire-date",
+            "2025-03-10",
+            "--salary",
+            "85 000,50",
+            "--shift-worker",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    with session_scope(session_factory) as s:
+        nina = s.scalar(select(User).where(User.email == "nina@corp.example"))
+        assert (nina.hire_date, nina.monthly_salary) == (date(2025, 3, 10), Decimal("85000.50"))
+        assert person_facts.is_shift_worker(nina)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--salary", "-1", "--salary: not an amount"),
+        ("--hire-date", "10.03.2025", "--hire-date must be a date"),
+    ],
+)
+def test_users_create_refuses_a_bad_option_and_creates_nobody(
+    database_url, session_factory, monkeypatch, capsys, option, value, message
+):
+    monkeypatch.setenv("APPROUTE_DATABASE_URL", database_url)
+    with pytest.raises(SystemExit) as refused:
+        approute(
+            [
+                "users",
+                "create",
+                "--email",
+                "x@corp.example",
+                "--name",
+                "X",
+                "--role",
+                "employee",
+                option,
+                value,
+            ]
+        )
+    assert refused.value.code == 2
+    assert message in capsys.readouterr().err
+    with session_scope(session_factory) as s:
+        assert s.scalar(select(User).where(User.email == "x@corp.example")) is None
