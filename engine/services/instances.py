@@ -21,7 +21,7 @@ from engine.models import (
     User,
 )
 from engine.models._types import utcnow
-from engine.services import audit, definitions, visibility
+from engine.services import audit, definitions, process_hooks, visibility
 from engine.services.steps import persist_step
 from engine.services.submissions import check_submission
 
@@ -57,6 +57,8 @@ def start_instance(
     _check_start_input(definition, data, business_key)
     if business_key and _business_key_taken(session, key, business_key):
         raise Conflict(f"an active {key} instance already has business key '{business_key}'")
+    hooks = process_hooks.hooks_for(key)
+    data = {**data, **hooks.before_start(session, actor, data)}
     try:
         workflow = runtime.start_workflow(definition.spec_json, data)
     except runtime.StepFailed as exc:
@@ -69,6 +71,8 @@ def start_instance(
             if idempotency_key is not None:
                 session.add(IdempotencyKey(user_id=actor.id, key=idempotency_key, instance_id=instance.id))
                 session.flush()
+            hooks.after_start(session, instance)
+            session.flush()
     except IntegrityError:
         # A concurrent request won the race for the idempotency key or the business key.
         if idempotency_key is not None:
@@ -222,6 +226,7 @@ def cancel_instance(session: Session, instance_id: uuid.UUID, *, actor: User) ->
     instance.updated_at = now
     instance.state = runtime.save_workflow(workflow)
     audit.record(session, "instance.cancelled", actor=actor, instance_id=instance.id)
+    process_hooks.hooks_for(instance.process_key).on_finished(session, instance)
     session.flush()
     return instance
 

@@ -24,7 +24,7 @@ from engine.models import (
     User,
 )
 from engine.models._types import utcnow
-from engine.services import assignment, audit
+from engine.services import assignment, audit, process_hooks
 from engine.services.definitions import DefinitionSnapshot
 
 
@@ -85,6 +85,7 @@ def _persist(session, instance, workflow, definition, actor, open_rows) -> list[
         instance.active_business_key = None
         instance.completed_at = now
         audit.record(session, "instance.completed", actor=actor, instance_id=instance.id)
+        process_hooks.hooks_for(instance.process_key).on_finished(session, instance)
     instance.state = runtime.save_workflow(workflow)
     return created
 

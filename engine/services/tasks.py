@@ -13,7 +13,7 @@ from engine.bpmn import runtime
 from engine.errors import Conflict, Forbidden, InstanceFailed, NotFound
 from engine.models import HumanTask, ProcessInstance, TaskStatus, User
 from engine.models._types import utcnow
-from engine.services import audit, definitions, masking, substitutes, visibility
+from engine.services import audit, definitions, masking, process_hooks, substitutes, visibility
 from engine.services.steps import persist_step
 from engine.services.submissions import check_submission
 
@@ -148,6 +148,10 @@ def complete_task(session: Session, task_id: uuid.UUID, *, actor: User, data: An
         paths = masking.definition_sensitive_paths(definition)
         data = masking.restore_masked(data, instance.data, paths)
     check_submission(data, definition.form_schema(task.form), what="the form")
+    data = {
+        **data,
+        **process_hooks.hooks_for(instance.process_key).before_complete(session, instance, task, actor, data),
+    }
     try:
         _run_step(session, task, instance, definition, actor, data, open_rows)
     except InstanceFailed as exc:
