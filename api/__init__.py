@@ -17,6 +17,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from api.blueprints import (
         audit,
         coordinators,
+        decisions,
         definitions,
         departments,
         instances,
@@ -70,6 +71,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         audit,
         retention,
         rule_tables,
+        decisions,
         leave,
     )
     for module in blueprints:

@@ -6,7 +6,8 @@ legal limits HR may tighten but not loosen, and the rows shipped as defaults. St
 and the API live in ``engine.services.rule_tables``; the calculators in ``rules/`` read the rows.
 
 This module imports no other project package: the engine, the API and the calculators all
-depend on it, never the other way round.
+depend on it, never the other way round. The one exception is the production calendar's default
+rows, taken from ``rules.calendar.default_rows`` when first read (that module imports nothing of ours).
 """
 
 from __future__ import annotations
@@ -501,8 +502,17 @@ def production_calendar_rows(years: Sequence[int] = (2026, 2027)) -> list[Row]:
 _MONTHS_GENITIVE = {2: "февраля", 3: "марта", 5: "мая", 6: "июня", 11: "ноября"}
 
 
+CALENDAR_DEFAULT_YEARS = (2025, 2027)  # version 0 covers these years; HR adds later ones as a new version
+
+
 def _calendar_defaults() -> list[Row]:
-    return production_calendar_rows()
+    # The `holidays` package carries every year's decree (2025 included, so scenarios dated 2025
+    # work); production_calendar_rows above is the hand-checked reading of the same law that a test
+    # compares it with. Imported here: rules.calendar is a calculator, this module is the catalog.
+    from rules.calendar import default_rows
+
+    rows = [{**row, "region": row["region"] or ""} for row in default_rows(*CALENDAR_DEFAULT_YEARS)]
+    return sorted(rows, key=lambda r: (r["date"], r["region"]))
 
 
 def _department_limits() -> list[Row]:

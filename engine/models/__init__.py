@@ -1,6 +1,7 @@
 """Every model, imported so that ``Base.metadata`` is complete for Alembic and the tests."""
 
 from engine.models.audit import AuditChainHead, AuditEvent
+from engine.models.bonus import BonusFundUsage
 from engine.models.definitions import DefinitionFile, ProcessDefinition
 from engine.models.instances import (
     IdempotencyKey,
@@ -29,6 +30,7 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
+    "BonusFundUsage",
     "Coordinator",
     "DecisionRecord",
     "DefinitionFile",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +12,8 @@ from engine.models import User
 from engine.services import credentials, org, users
 
 DEMO_DOMAIN = "demo.approute.test"
+# Every demo person was hired on this day, so each has years of annual leave on the ledger (L-04).
+DEMO_HIRE_DATE = date(2020, 1, 13)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ def seed_demo(session: Session) -> list[tuple[DemoPerson, User, str]]:
                 manager_email=manager_email,
                 department=person.department,
             )
+            user.hire_date = DEMO_HIRE_DATE
         seeded.append((person, user, users.create_token(session, email=person.email)))
     _seed_departments(session, {person.key: user for person, user, _token in seeded})
     return seeded

@@ -21,7 +21,7 @@ from engine.models import (
     User,
 )
 from engine.models._types import utcnow
-from engine.services import audit, definitions, process_hooks, visibility
+from engine.services import audit, decision_tables, definitions, process_hooks, visibility
 from engine.services.steps import persist_step
 from engine.services.submissions import check_submission
 
@@ -60,7 +60,8 @@ def start_instance(
     hooks = process_hooks.hooks_for(key)
     data = {**data, **hooks.before_start(session, actor, data)}
     try:
-        workflow = runtime.start_workflow(definition.spec_json, data)
+        with decision_tables.in_force(session):  # HR's current DMN versions
+            workflow = runtime.start_workflow(definition.spec_json, data)
     except runtime.StepFailed as exc:
         raise InstanceFailed(
             f"the process failed before its first step: {exc}", {"element_id": exc.element_id}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from engine.bpmn import runtime
 from engine.errors import InstanceFailed
 from engine.models import User
-from engine.services import assignment, definitions
+from engine.services import assignment, decision_tables, definitions, process_hooks
 from engine.services.submissions import check_submission
 
 MAX_PREVIEW_TASKS = 50
@@ -53,8 +53,10 @@ def preview_route(session: Session, *, key: str, initiator: User, data: Any) -> 
     """
     definition = definitions.snapshot(session, definitions.get_latest(session, key).id)
     check_submission(data, definition.form_schema(definition.start_form), what="the start form")
+    # A shipped route's checks add the data its gateways read (and refuse what it would refuse).
+    data = {**data, **process_hooks.hooks_for(definition.key).before_start(session, initiator, data)}
     preview = Preview(key=definition.key, version=definition.version)
-    with session.no_autoflush:
+    with session.no_autoflush, decision_tables.in_force(session):
         try:
             workflow = runtime.start_workflow(definition.spec_json, data)
             _walk(session, workflow, definition, initiator, preview)

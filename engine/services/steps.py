@@ -24,7 +24,7 @@ from engine.models import (
     User,
 )
 from engine.models._types import utcnow
-from engine.services import assignment, audit, process_hooks
+from engine.services import assignment, audit, decision_tables, process_hooks
 from engine.services.definitions import DefinitionSnapshot
 
 
@@ -52,6 +52,14 @@ def persist_step(
 
 def _persist(session, instance, workflow, definition, actor, open_rows) -> list[HumanTask]:
     now = utcnow()
+    # The business-rule tasks this step evaluated come first in the history, as they did in the run.
+    decision_tables.record_evaluations(
+        session,
+        instance=instance,
+        workflow=workflow,
+        definition=definition,
+        actor=actor,
+    )
     ready = {t.id: t for t in runtime.ready_user_tasks(workflow)}
     if open_rows is None:
         open_rows = list(

@@ -13,7 +13,15 @@ from engine.bpmn import runtime
 from engine.errors import Conflict, Forbidden, InstanceFailed, NotFound
 from engine.models import HumanTask, ProcessInstance, TaskStatus, User
 from engine.models._types import utcnow
-from engine.services import audit, definitions, masking, process_hooks, substitutes, visibility
+from engine.services import (
+    audit,
+    decision_tables,
+    definitions,
+    masking,
+    process_hooks,
+    substitutes,
+    visibility,
+)
 from engine.services.steps import persist_step
 from engine.services.submissions import check_submission
 
@@ -164,7 +172,8 @@ def complete_task(session: Session, task_id: uuid.UUID, *, actor: User, data: An
 def _run_step(session, task, instance, definition, actor, data, open_rows) -> None:
     workflow = runtime.restore_workflow(instance.state, definition.spec_json)
     try:
-        runtime.complete_user_task(workflow, task.id, data)
+        with decision_tables.in_force(session):  # HR's current DMN versions
+            runtime.complete_user_task(workflow, task.id, data)
         now = utcnow()
         task.status = TaskStatus.COMPLETED
         task.completed_at = now

@@ -6,8 +6,10 @@ import io
 from pathlib import Path
 
 from processes import PROCESS_DIR, bundle_files
+from tests.engine.helpers import VALID_LEAVE
 
-LEAVE = {"leave_type": "annual", "start": "2026-12-01", "end": "2026-12-14", "comment": "family trip"}
+# A week the real leave route accepts from a demo person (notice, balance, no holidays inside).
+LEAVE = {**VALID_LEAVE, "comment": "family trip"}
 BUNDLES = Path(__file__).resolve().parent / "bundles"
 ERROR_KEYS = {"code", "status", "message", "errors"}
 

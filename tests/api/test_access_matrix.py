@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -21,6 +22,7 @@ from engine.db import session_scope
 from engine.models import User
 from engine.services.coordinators import set_coordinator
 from engine.services.credentials import hash_password
+from engine.services.definitions import deploy_bundle
 from tests.api.helpers import LEAVE, assert_error, leave_bundle, upload
 
 ROLES = ("employee", "manager", "hr", "designer", "admin")
@@ -103,6 +105,27 @@ def _hold_then_release(client, headers, target):
 
 def _delete_coordinator(client, headers, _target):
     return client.delete("/api/v1/coordinators/leave_request", headers=headers)
+
+
+DMN_ROUTE = {
+    name: (Path(__file__).resolve().parents[1] / "bundles" / "dmn" / name).read_bytes()
+    for name in ("bonus_route.bpmn", "bonus_rules.dmn")
+}
+
+
+def _with_dmn_route(call: Callable) -> Callable:
+    # The DMN decisions endpoints need a deployed decision: the test bundle's, put in directly.
+    def with_dmn_route(client, headers, target):
+        with session_scope(client.application.extensions["approute.sessions"]) as s:
+            deploy_bundle(s, DMN_ROUTE, actor=None)
+        return call(client, headers, target)
+
+    return with_dmn_route
+
+
+def _put_dmn(client, headers, _target):
+    headers = {**headers, "Content-Type": "application/xml", "If-Match": '"approver-v0"'}
+    return client.put("/api/v1/decisions/approver", data=DMN_ROUTE["bonus_rules.dmn"], headers=headers)
 
 
 APPROVE = {"data": {"manager_decision": "approve"}}
@@ -427,6 +450,37 @@ TABLE = [
             "designer": (200, N, 404),
             "admin": (200, N, 200),
         },
+    ),
+    # DMN decisions: HR and admins edit them; designers (who build the routes) read and try them.
+    Endpoint(
+        "GET",
+        "/api/v1/decisions",
+        _get("/api/v1/decisions"),
+        {**_every(403), "hr": 200, "designer": 200, "admin": 200},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/decisions/<string:decision_id>",
+        _with_dmn_route(_get("/api/v1/decisions/approver")),
+        {**_every(403), "hr": 200, "designer": 200, "admin": 200},
+    ),
+    Endpoint(
+        "PUT",
+        "/api/v1/decisions/<string:decision_id>",
+        _with_dmn_route(_put_dmn),
+        {**_every(403), "hr": 200, "admin": 200},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/decisions/<string:decision_id>/versions",
+        _with_dmn_route(_get("/api/v1/decisions/approver/versions")),
+        {**_every(403), "hr": 200, "designer": 200, "admin": 200},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/decisions/<string:decision_id>/evaluate",
+        _with_dmn_route(_post("/api/v1/decisions/approver/evaluate", {"inputs": {"amount": 1}})),
+        {**_every(403), "hr": 200, "designer": 200, "admin": 200},
     ),
     # Anyone who may start a request may preview its route.
     Endpoint(

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from engine.db import session_scope
 from engine.models import AuditEvent, DefinitionFile, ProcessDefinition
-from tests.api.helpers import assert_error, bundle_file, leave_bundle, upload
+from tests.api.helpers import LEAVE, assert_error, bundle_file, leave_bundle, upload
 
 
 def stored_counts(session_factory) -> tuple[int, int, int]:
@@ -161,7 +161,7 @@ def test_new_instances_start_on_the_latest_version(client, org, leave_definition
     upload(client, org["designer"], leave_bundle())
     response = client.post(
         "/api/v1/definitions/leave_request/instances",
-        json={"data": {"leave_type": "study", "start": "2026-03-02", "end": "2026-03-06"}},
+        json={"data": {**LEAVE, "leave_type": "study"}},
         headers=org["employee_ops_1"].headers,
     )
     assert response.status_code == 201, response.json

@@ -38,7 +38,7 @@ def test_starting_answers_the_instance_with_its_first_task(client, org, leave_de
     assert body["status"] == "running"
     assert body["business_key"] == "LR-1"
     assert body["initiator"] == anna.email
-    assert body["data"]["leave_type"] == "annual"
+    assert body["data"]["leave_type"] == LEAVE["leave_type"]
     (task,) = body["open_tasks"]
     assert task["element_id"] == "manager_approval"
     assert task["assignee"] == manager.email
@@ -217,7 +217,7 @@ def test_reading_an_instance(client, org, leave_definition):
         assert response.status_code == 200, response.json
         body = response.json
         assert body["status"] == "running"
-        assert body["data"]["start"] == "2026-12-01"
+        assert body["data"]["start"] == LEAVE["start"]
         assert [t["element_id"] for t in body["open_tasks"]] == ["manager_approval"]
 
 
@@ -248,7 +248,8 @@ def test_the_history_tells_who_did_what(client, org, leave_definition):
     assert done.status_code == 200, done.json
 
     events = history(client, anna, instance["id"])
-    assert [(e["action"], e["actor"], e["task_id"]) for e in events] == [
+    steps = [e for e in events if e["action"].startswith(("instance.", "task."))]
+    assert [(e["action"], e["actor"], e["task_id"]) for e in steps] == [
         ("instance.started", anna.email, None),
         ("task.created", anna.email, approval["id"]),
         ("task.completed", manager.email, approval["id"]),

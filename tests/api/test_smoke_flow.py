@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-LEAVE = {"leave_type": "annual", "start": "2026-12-01", "end": "2026-12-14", "comment": "family trip"}
+from tests.engine.helpers import VALID_LEAVE
+
+# Annual leave, Monday to Friday a few weeks ahead: five charged days off Anna's balance.
+LEAVE = {**VALID_LEAVE, "leave_type": "annual", "comment": "family trip"}
+
+
+def annual_balance(client, person, viewer) -> dict:
+    response = client.get(
+        "/api/v1/leave/balance", query_string={"email": person.email}, headers=viewer.headers
+    )
+    assert response.status_code == 200, response.json
+    return response.json["balances"]["annual"]
 
 
 def test_leave_request_from_submission_to_registration(client, org, leave_definition):
     anna, manager, hr = org["employee_sales_1"], org["manager_sales"], org["hr"]
+    before = annual_balance(client, anna, anna)
 
     started = client.post(
         "/api/v1/definitions/leave_request/instances", json={"data": LEAVE}, headers=anna.headers
@@ -17,6 +29,9 @@ def test_leave_request_from_submission_to_registration(client, org, leave_defini
     instance = started.json
     assert instance["status"] == "running"
     assert instance["initiator"] == anna.email
+    assert instance["data"]["days"] == 5
+    pending = annual_balance(client, anna, manager)
+    assert (pending["reserved"], pending["available"]) == (before["reserved"] + 5, before["available"] - 5)
     (approval,) = instance["open_tasks"]
     assert approval["element_id"] == "manager_approval"
     assert approval["assignee"] == manager.email
@@ -53,11 +68,15 @@ def test_leave_request_from_submission_to_registration(client, org, leave_defini
     assert final["data"]["order_number"] == "ОТП-17"
     assert final["data"]["manager_decision"] == "approve"
 
+    booked = annual_balance(client, anna, hr)
+    assert (booked["used"], booked["reserved"]) == (before["used"] + 5, before["reserved"])
+    assert booked["available"] == before["available"] - 5
+
     actions = [
         e["action"]
         for e in client.get(f"/api/v1/instances/{instance['id']}/history", headers=anna.headers).json
     ]
-    assert actions == [
+    assert [a for a in actions if a.startswith(("instance.", "task."))] == [
         "instance.started",
         "task.created",
         "task.completed",
@@ -65,3 +84,4 @@ def test_leave_request_from_submission_to_registration(client, org, leave_defini
         "task.completed",
         "instance.completed",
     ]
+    assert {"decision.recorded", "leave.reserved", "leave.booked"} <= set(actions)

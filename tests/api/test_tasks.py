@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from tests.api.helpers import (
+    LEAVE,
     approved_to_hr,
     assert_error,
     complete,
@@ -51,7 +52,7 @@ def test_a_task_is_visible_to_the_assignee_the_initiator_and_hr(client, org, lea
         response = client.get(f"/api/v1/tasks/{approval['id']}", headers=org[who].headers)
         assert response.status_code == 200, (who, response.json)
         assert response.json["id"] == approval["id"]
-        assert response.json["data"]["leave_type"] == "annual"
+        assert response.json["data"]["leave_type"] == LEAVE["leave_type"]
 
 
 @pytest.mark.parametrize("outsider", ["employee_sales_2", "employee_ops_1", "manager_ops", "designer"])
@@ -59,7 +60,7 @@ def test_a_task_is_hidden_from_unrelated_people(client, org, leave_definition, o
     instance = started(client, org["employee_sales_1"])
     (approval,) = instance["open_tasks"]
     body = assert_error(client.get(f"/api/v1/tasks/{approval['id']}", headers=org[outsider].headers), 404)
-    assert "annual" not in str(body)
+    assert LEAVE["leave_type"] not in str(body) and LEAVE["start"] not in str(body)
 
 
 def test_an_unknown_task_is_not_found(client, org, leave_definition):
@@ -110,7 +111,11 @@ def test_rejecting_needs_a_comment(client, org, leave_definition):
     after = client.get(f"/api/v1/instances/{instance['id']}", headers=anna.headers).json
     assert [t["id"] for t in after["open_tasks"]] == [approval["id"]]
     assert "manager_decision" not in after["data"]
-    assert [e["action"] for e in history(client, anna, instance["id"])] == [
+    assert [
+        e["action"]
+        for e in history(client, anna, instance["id"])
+        if e["action"].startswith(("instance.", "task."))
+    ] == [
         "instance.started",
         "task.created",
     ]

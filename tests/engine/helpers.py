@@ -7,6 +7,7 @@ afterwards is what was committed.
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,31 @@ from engine.services import definitions, instances, tasks
 BUNDLES = Path(__file__).resolve().parents[1] / "bundles"
 LEAVE_REQUEST = processes.PROCESS_DIR / "leave_request"
 
-VALID_LEAVE = {"leave_type": "annual", "start": "2025-07-01", "end": "2025-07-14"}
+
+def leave_week(weeks_ahead: int = 3, *, today: date | None = None) -> tuple[str, str]:
+    """Monday to Friday of a week at least ``weeks_ahead`` weeks away without public holidays.
+
+    Far enough for the 14-day notice (L-10) and inside the shipped production calendar, so the real
+    leave route accepts it from a demo person with a balance.
+    """
+    from rules.tables import production_calendar_rows
+
+    today = today or date.today()
+    holidays = {
+        row["date"]
+        for row in production_calendar_rows((today.year, today.year + 1))
+        if row["kind"] != "working_day"
+    }
+    monday = today + timedelta(weeks=weeks_ahead, days=7 - today.weekday())
+    while any((monday + timedelta(days=i)).isoformat() in holidays for i in range(5)):
+        monday += timedelta(weeks=1)
+    return monday.isoformat(), (monday + timedelta(days=4)).isoformat()
+
+
+_START, _END = leave_week()
+# Unpaid leave by agreement needs no balance, so people made by a test (without a hire date) may
+# file it too; tests/acceptance covers annual leave with balances.
+VALID_LEAVE = {"leave_type": "unpaid_agreed", "start": _START, "end": _END}
 
 
 def bundle_file(relative: str, *, name: str | None = None) -> dict[str, bytes]:

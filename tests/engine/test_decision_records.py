@@ -9,7 +9,7 @@ from engine.db import session_scope
 from engine.errors import InvalidData
 from engine.models import AuditEvent, DecisionRecord
 from engine.services import decision_records, rule_tables
-from tests.engine.helpers import VALID_LEAVE, leave_request_files, start, user
+from tests.engine.helpers import bundle_file, start, user
 from tests.engine.helpers import deploy as deploy_bundle
 
 BALANCE_INPUTS = {"employee": "employee_sales_1", "available": 10, "requested": 14}
@@ -17,9 +17,13 @@ BALANCE_INPUTS = {"employee": "employee_sales_1", "available": 10, "requested": 
 
 @pytest.fixture
 def leave(session_factory, org):
-    """A leave request of employee_sales_1 (their manager is manager_sales)."""
-    deploy_bundle(session_factory, leave_request_files())
-    return start(session_factory, "leave_request", org["employee_sales_1"], dict(VALID_LEAVE))
+    """A request of employee_sales_1 waiting for their manager (manager_sales).
+
+    A route without hooks, so the records in these tests are the only ones (the shipped leave
+    route records its own checks).
+    """
+    deploy_bundle(session_factory, bundle_file("assignment/lane_manager.bpmn"))
+    return start(session_factory, "lane_manager", org["employee_sales_1"], {})
 
 
 def _record_balance(factory, instance_id, **kwargs):

@@ -38,10 +38,12 @@ def test_leave_request_deploys_as_version_1_then_2(session_factory, org):
         }
     assert before["start_form"] == "leave_request.json"
     assert [name for name, _ in before["files"]] == [
+        "director_approval.json",
         "hr_registration.json",
         "leave_request.bpmn",
         "leave_request.json",
         "manager_approval.json",
+        "replacement_acceptance.json",
     ]
 
     second = deploy(session_factory, leave_request_files(), actor=org["designer"])

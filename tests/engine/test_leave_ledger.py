@@ -77,6 +77,8 @@ def test_balance_accrues_from_the_hire_date(session_factory, anna):
 
 def test_without_a_hire_date_only_adjustments_count(session_factory, org):
     person = org["employee_ops_1"]
+    with session_scope(session_factory) as s:
+        s.get(User, person.id).hire_date = None  # the demo seed gives everyone one
     adjust(session_factory, person, 5, on=date(2025, 6, 1))
     figures = annual(session_factory, person, date(2025, 8, 29))
     assert (figures["accrued"], figures["available"]) == (Decimal("0.00"), Decimal("5.00"))

@@ -128,7 +128,7 @@ def test_bad_facts_are_refused_per_field_and_nothing_changes(session_factory, or
                 s,
                 person,
                 {
-                    "hire_date": date(2020, 1, 1),
+                    "hire_date": date(2021, 5, 4),
                     "monthly_salary": Decimal("-5"),
                     "qualifications": [
                         {"code": "NURSE", "valid_from": date(2026, 1, 1), "valid_until": date(2025, 1, 1)},
@@ -148,7 +148,8 @@ def test_bad_facts_are_refused_per_field_and_nothing_changes(session_factory, or
     assert "Latin letters" in problems["qualifications[2].code"]
     with session_scope(session_factory) as s:
         person = s.get(User, org["employee_ops_1"].id)
-        assert person.hire_date is None and person.monthly_salary is None
+        # The demo seed's hire date stands; nothing of the refused change was stored.
+        assert person.hire_date == date(2020, 1, 13) and person.monthly_salary is None
         assert s.scalars(select(PersonQualification)).all() == []
 
 

@@ -85,6 +85,7 @@ def test_purge_deletes_personal_data_keeps_a_stub_and_skips_the_running_and_held
                 {"leave_types": 0},
             )
     this_year = closed.completed_at.year
+    held_decisions = count(session_factory, DecisionRecord, DecisionRecord.instance_id == held.id)
 
     # Not due before 50 years have passed, counted from the next 1 January.
     with session_scope(session_factory) as s:
@@ -106,7 +107,7 @@ def test_purge_deletes_personal_data_keeps_a_stub_and_skips_the_running_and_held
     assert count(session_factory, HumanTask, HumanTask.instance_id == held.id) > 0
     # Decision records hold the person's facts among their inputs: gone with the data, kept under hold.
     assert count(session_factory, DecisionRecord, DecisionRecord.instance_id == closed.id) == 0
-    assert count(session_factory, DecisionRecord, DecisionRecord.instance_id == held.id) == 1
+    assert count(session_factory, DecisionRecord, DecisionRecord.instance_id == held.id) == held_decisions > 0
     assert get_instance(session_factory, held.id).data == closed.data  # held: untouched
     assert get_instance(session_factory, running.id).initiator_id == anna.id
     with session_scope(session_factory) as s:

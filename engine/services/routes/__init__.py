@@ -1,1 +1,6 @@
 """The hooks of the shipped routes; importing this package registers them (see process_hooks)."""
+
+from engine.services.routes import (
+    bonus,  # noqa: F401  (registers the bonus route's hooks)
+    leave,  # noqa: F401  (registers the leave route's hooks)
+)
