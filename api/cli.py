@@ -144,14 +144,22 @@ def cmd_import_staff(args) -> int:
 
 
 def cmd_demo(_args) -> int:
-    from engine.services.demo import DEMO_PASSWORD, give_demo_passwords, seed_demo
+    from datetime import date
+
+    from engine.services.demo import DEMO_PASSWORD, give_demo_passwords, seed_bonus_demo, seed_demo
 
     with session_scope(_sessions()) as session:
         seeded = seed_demo(session)
         give_demo_passwords(session, [user for _person, user, _token in seeded])
+        # Salaries, this year's bonus funds and the bonus coordinators: a filed bonus routes at once.
+        bonus_setup = seed_bonus_demo(
+            session, {person.key: user for person, user, _token in seeded}, year=date.today().year
+        )
         print("Demo organisation (e-mail, roles, API token):")
         for _person, user, token in seeded:
             print(f"  {user.email:<32} {','.join(sorted(user.roles)):<20} {token}")
+    for line in bonus_setup:
+        print(f"Bonus route: set {line}")
     print('Try: curl -H "Authorization: Bearer <token>" http://127.0.0.1:8000/api/v1/tasks')
     print(f"Web sign-in: http://127.0.0.1:8000/login with any e-mail above and the password {DEMO_PASSWORD}")
     return 0

@@ -1,7 +1,8 @@
 """Bonus checks (hr-domain §3): eligibility (B-1), limits per type (B-2 rows 1-3) and the fund (B-2 row 4).
 
-The defaults are hr-domain §3.3's tables; HR edits them as rule tables (and as DMN), and the
-service passes the rows in. The approval chain (B-3) is a DMN table, not this module's job.
+The defaults are hr-domain §3.3's tables. The shipped bonus route takes its caps and chain from
+DMN decisions HR edits (processes/bonus); these functions serve rows passed in by other callers.
+The approval chain (B-3) is a DMN table, not this module's job.
 Money is ``Decimal`` roubles. Bonus types are ``kpi``, ``project`` and ``one_off``.
 """
 

@@ -114,15 +114,22 @@ class Balance:
     used: Decimal
     reserved: Decimal
     adjustments: Decimal
+    needs_balance: bool = True
 
     @property
     def available(self) -> Decimal:
         return self.accrued + self.carried + self.adjustments - self.used - self.reserved
 
-    def as_dict(self) -> dict[str, Decimal]:
-        """The figures, each to 2 decimal places."""
-        names = ("entitled", "accrued", "carried", "used", "reserved", "adjustments", "available")
-        return {name: getattr(self, name).quantize(CENT) for name in names}
+    def as_dict(self) -> dict[str, Decimal | None]:
+        """The figures, each to 2 decimal places.
+
+        ``available`` is None for a type taken without a balance (unpaid, study leave): its used days
+        are a record, and a negative "available" would only mislead.
+        """
+        names = ("entitled", "accrued", "carried", "used", "reserved", "adjustments")
+        figures = {name: getattr(self, name).quantize(CENT) for name in names}
+        figures["available"] = self.available.quantize(CENT) if self.needs_balance else None
+        return figures
 
 
 def add_months(day: date, months: int) -> date:
@@ -227,4 +234,5 @@ def balance(
         used=used,
         reserved=reserved,
         adjustments=adjustments,
+        needs_balance=policy.needs_balance,
     )

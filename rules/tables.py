@@ -312,12 +312,6 @@ def _validity_with_credential(row: Row) -> list[tuple[str, str]]:
     return []
 
 
-def _some_bonus_cap(row: Row) -> list[tuple[str, str]]:
-    if row.get("max_share_of_salary") is None and row.get("max_amount") is None:
-        return [("max_share_of_salary", "give max_share_of_salary, max_amount or both")]
-    return []
-
-
 def _period_shape(row: Row) -> list[tuple[str, str]]:
     # The schema's pattern accepts 2026-13; a real month, quarter or year is checked here.
     period = row["period"]
@@ -341,6 +335,8 @@ def _leave_types() -> list[Row]:
             "counts_holidays": counts_holidays,
             "needs_balance": needs_balance,
             "legal": legal,
+            # No shipped type limits a run of days; HR sets one for a day-off-like type (A22).
+            "max_continuous": None,
         }
 
     return [
@@ -558,30 +554,6 @@ def _qualifications() -> list[Row]:
     ]
 
 
-def _bonus_limits() -> list[Row]:
-    # hr-domain §3.2 and table B-2; company practice, not law. The chain is the base route of B-3.
-    return [
-        {
-            "bonus_type": "kpi",
-            "max_share_of_salary": 0.5,
-            "max_amount": None,
-            "approval_chain": ["dept_director", "hr_bp_check"],
-        },
-        {
-            "bonus_type": "project",
-            "max_share_of_salary": 1.0,
-            "max_amount": None,
-            "approval_chain": ["dept_director", "hr_bp_check"],
-        },
-        {
-            "bonus_type": "one_off",
-            "max_share_of_salary": 2.0,
-            "max_amount": None,
-            "approval_chain": ["dept_director", "hr_bp_check"],
-        },
-    ]
-
-
 def _certificate_slas() -> list[Row]:
     # ст. 62 ТК РФ: copies and certificates within 3 working days of the application (hr-domain §4).
     def sla(kind, title, auto):
@@ -619,6 +591,10 @@ TABLES: dict[str, TableSpec] = {
                 ),
                 "needs_balance": _bool("the days come off the leave ledger", False),
                 "legal": _bool("set by law: HR may tighten it, not loosen it", False),
+                "max_continuous": _count(
+                    "most calendar days in a row of this type, adjacent requests chained; empty: no limit",
+                    minimum=1,
+                ),
             },
             key=("code",),
             required=("code", "title_ru"),
@@ -733,34 +709,10 @@ TABLES: dict[str, TableSpec] = {
             row_checks=(_validity_with_credential,),
         ),
         TableSpec(
-            name="bonus_limits",
-            title="Bonus limits",
-            description="Caps per bonus type and the base approval chain (hr-domain §3.2-3.3, B-2, B-3).",
-            properties={
-                "bonus_type": _code("kpi, project, one_off, ..."),
-                "max_share_of_salary": {
-                    "type": ["number", "null"],
-                    "minimum": 0,
-                    "default": None,
-                    "description": "largest bonus as a share of the monthly salary (0.5 = 50 %)",
-                },
-                "max_amount": {
-                    "type": ["number", "null"],
-                    "minimum": 0,
-                    "default": None,
-                    "description": "largest bonus in roubles",
-                },
-                "approval_chain": _list("approval steps in order, e.g. dept_director, hr_bp_check"),
-            },
-            key=("bonus_type",),
-            required=("bonus_type",),
-            readers=STAFF_READERS,
-            defaults=_bonus_limits,
-            row_checks=(_some_bonus_cap,),
-        ),
-        TableSpec(
             name="bonus_funds",
             title="Bonus funds",
+            # Caps per bonus type and the approval chain are not a table: they are the DMN decisions
+            # bonus_limit_check and bonus_route of processes/bonus, which HR edits at /api/v1/decisions.
             description="Money each department may pay as bonuses in a period.",
             properties={
                 "department": _department("department code; '*' for the company reserve"),

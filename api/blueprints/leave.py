@@ -23,7 +23,13 @@ class LeaveBalanceFiguresSchema(Schema):
     used = fields.Float(metadata={"description": "taken in this working year"})
     reserved = fields.Float(metadata={"description": "held by pending requests"})
     adjustments = fields.Float(metadata={"description": "HR's corrections in this working year"})
-    available = fields.Float(metadata={"description": "accrued + carried + adjustments − used − reserved"})
+    available = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "accrued + carried + adjustments − used − reserved; null for a type taken "
+            "without a balance (unpaid, study)"
+        },
+    )
 
 
 class LeaveWorkingYearSchema(Schema):

@@ -26,6 +26,16 @@ class PersonQualificationSchema(Schema):
     valid_until = fields.Date(load_default=None, allow_none=True, metadata={"description": "inclusive"})
 
 
+class SanctionSchema(Schema):
+    type = fields.String(
+        required=True, metadata={"description": "remark, reprimand or dismissal (ст. 192 ТК РФ)"}
+    )
+    date = fields.Date(required=True, metadata={"description": "the day of the order"})
+    lifted_on = fields.Date(
+        load_default=None, allow_none=True, metadata={"description": "lifted early (ст. 194); else 12 months"}
+    )
+
+
 class PersonSchema(Schema):
     email = fields.String()
     name = fields.String()
@@ -40,6 +50,9 @@ class PersonSchema(Schema):
     )
     shift_worker = fields.Boolean()
     qualifications = fields.List(fields.Nested(PersonQualificationSchema))
+    sanctions = fields.Raw(
+        metadata={"description": "[{type, date, lifted_on}]; '*****' to anyone but the person, HR and admins"}
+    )
 
 
 class PersonFactsArgsSchema(Schema):
@@ -49,18 +62,21 @@ class PersonFactsArgsSchema(Schema):
     qualifications = fields.List(
         fields.Nested(PersonQualificationSchema), metadata={"description": "replaces the whole list"}
     )
+    sanctions = fields.List(
+        fields.Nested(SanctionSchema), metadata={"description": "replaces the whole list; [] clears it"}
+    )
 
 
 def _person(person: User, viewer: User) -> dict:
-    """The facts about ``person`` as ``viewer`` may see them; an unmasked salary read by HR is audited."""
+    """The facts about ``person`` as ``viewer`` may see them; HR's reads of sensitive facts are audited."""
     manager = db().get(User, person.manager_id) if person.manager_id else None
-    salary = person.monthly_salary
+    salary, sanctions = person.monthly_salary, person_facts.sanctions_of(person)
     if not person_facts.sees_salary(viewer, person):
-        salary = MASK
-    elif salary is not None and viewer.id != person.id:
-        audit.record(
-            db(), "person.sensitive_read", actor=viewer, subject_id=person.id, fields=["monthly_salary"]
-        )
+        salary = sanctions = MASK
+    elif viewer.id != person.id:
+        read = [name for name, value in (("monthly_salary", salary), ("sanctions", sanctions)) if value]
+        if read:
+            audit.record(db(), "person.sensitive_read", actor=viewer, subject_id=person.id, fields=read)
     return {
         "email": person.email,
         "name": person.name,
@@ -72,6 +88,7 @@ def _person(person: User, viewer: User) -> dict:
         "monthly_salary": float(salary) if salary not in (None, MASK) else salary,
         "shift_worker": person_facts.is_shift_worker(person),
         "qualifications": [q.as_dict() for q in person_facts.qualifications_of(db(), person.id)],
+        "sanctions": sanctions,
     }
 
 
@@ -130,10 +147,10 @@ class Person(MethodView):
     @blp.response(200, PersonSchema)
     @blp.alt_response(404, schema=ApiErrorSchema, description="no such person, or not one the caller may see")
     def get(self, email: str):
-        """A person and the facts rules use: hire date, salary, shift work, qualifications.
+        """A person and the facts rules use: hire date, salary, shift work, qualifications, sanctions.
 
-        The person themself, their managers up the line, HR and admins may look; salary shows
-        only to the person, HR and admins.
+        The person themself, their managers up the line, HR and admins may look; salary and
+        disciplinary sanctions show only to the person, HR and admins.
         """
         me = current_user()
         return _person(person_facts.get_person(db(), email, viewer=me), me)
@@ -145,9 +162,11 @@ class Person(MethodView):
     @blp.alt_response(404, schema=ApiErrorSchema, description="no such person")
     @blp.alt_response(422, schema=ApiErrorSchema, description="per field")
     def patch(self, args, email: str):
-        """Set a person's hire date, monthly salary, shift work or qualifications (HR and admins).
+        """Set a person's hire date, salary, shift work, qualifications or sanctions (HR and admins).
 
-        Keys left out keep their value; `null` clears the hire date or the salary.
+        Keys left out keep their value; `null` clears the hire date or the salary. `sanctions`
+        (`[{type: remark|reprimand|dismissal, date, lifted_on?}]`, ст. 192-194) is what the bonus
+        route reads: each is in force 12 months from `date` unless lifted.
         """
         me = current_user()
         person = get_user_by_email(db(), email)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import User
-from engine.services import credentials, org, users
+from engine.services import coordinators, credentials, org, rule_tables, users
 
 DEMO_DOMAIN = "demo.approute.test"
 # Every demo person was hired on this day, so each has years of annual leave on the ledger (L-04).
@@ -105,3 +106,64 @@ def _seed_departments(session: Session, people: dict[str, User]) -> None:
         org.upsert_department(
             session, code=code, name=name, parent_code=parent, head=people[head], hr_partner=people[partner]
         )
+
+
+# --- the bonus route's demo facts (`approute demo` only: tests seed the demo people constantly and
+# expect rule tables at version 0 and no coordinators) ---------------------------------------------
+
+DEMO_SALARIES = {
+    "director": Decimal(400_000),
+    "hr": Decimal(150_000),
+    "designer": Decimal(180_000),
+    "manager_sales": Decimal(220_000),
+    "manager_ops": Decimal(200_000),
+    "employee_sales_1": Decimal(100_000),
+    "employee_sales_2": Decimal(90_000),
+    "employee_ops_1": Decimal(95_000),
+    "employee_ops_2": Decimal(85_000),
+}
+DEMO_BONUS_FUNDS = {"HQ": 300_000, "HR": 200_000, "SALES": 500_000, "OPS": 400_000}  # roubles a year
+# Who acts on each step code of processes/bonus/bonus_route.dmn other than dept_director and
+# hr_bp_check (those follow the department). The demo has no CFO or CEO: the director stands in.
+DEMO_BONUS_COORDINATORS = {
+    "cfo": "director",
+    "ceo": "director",
+    "finance_controller": "director",
+    "hr_director": "hr",
+}
+
+
+def seed_bonus_demo(session: Session, people: dict[str, User], *, year: int) -> list[str]:
+    """Give the demo people salaries, the demo departments a bonus fund for ``year`` and the bonus
+    steps their coordinators, so a manager can file a bonus that routes. What is set stays set.
+
+    Returns what was set, for the command to print (no values: salaries are personal data).
+    """
+    done = []
+    salaried = [key for key, salary in DEMO_SALARIES.items() if people[key].monthly_salary is None]
+    for key in salaried:
+        people[key].monthly_salary = DEMO_SALARIES[key]
+    if salaried:
+        done.append(f"monthly salaries of {len(salaried)} people")
+    _version, rows = rule_tables.table_rows(session, "bonus_funds")
+    # A department with any row for the year (the year, a quarter or a month) has its fund planned.
+    planned = {row["department"] for row in rows if str(row["period"]).startswith(str(year))}
+    added = [
+        {"department": code, "period": str(year), "amount": amount}
+        for code, amount in DEMO_BONUS_FUNDS.items()
+        if code not in planned
+    ]
+    if added:
+        rule_tables.replace_rows(session, "bonus_funds", rows + added, actor=None, comment="approute demo")
+        done.append(f"bonus funds {year} of {', '.join(row['department'] for row in added)}")
+    named = []
+    for step, key in DEMO_BONUS_COORDINATORS.items():
+        request_type = f"bonus.{step}"
+        if coordinators.coordinator_for(session, request_type) is None:
+            coordinators.set_coordinator(
+                session, request_type=request_type, email=people[key].email, actor=None
+            )
+            named.append(request_type)
+    if named:
+        done.append(f"coordinators {', '.join(named)}")
+    return done

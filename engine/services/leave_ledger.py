@@ -352,6 +352,55 @@ def book(session: Session, instance_id: uuid.UUID, *, actor: User | None = None)
     return written
 
 
+def record_use(
+    session: Session,
+    user: User,
+    leave_type: str,
+    days: Any,
+    instance_id: uuid.UUID,
+    *,
+    on: date,
+    actor: User | None = None,
+) -> LeaveLedgerEntry | None:
+    """Write the use of leave that held no reservation (unpaid leave), in the working year of ``on``.
+
+    Unpaid leave needs no balance, so nothing is reserved for it; its use is still what moves the
+    working year (L-05), which reads the use entries. Idempotent: returns None, writing nothing,
+    when the request's use of ``leave_type`` is already on the ledger.
+    """
+    known = leave_policies()
+    problems: list[dict] = []
+    _check_leave_type(leave_type, known, problems)
+    amount = _days(days, "days", problems, signed=False)
+    if problems:
+        raise InvalidData("the leave used was not recorded", problems)
+    if _has(session, instance_id, leave_type, LedgerKind.USE):
+        return None
+    use = LeaveLedgerEntry(
+        user_id=user.id,
+        leave_type=leave_type,
+        kind=LedgerKind.USE,
+        days=amount,
+        # The whole leave belongs to the year it starts in; one crossing a year's end is rare enough
+        # that splitting it is not worth a second entry.
+        working_year=working_year_start(session, user, on),
+        instance_id=instance_id,
+        created_by_id=actor.id if actor is not None else None,
+    )
+    if not _insert_once(session, [use]):
+        return None  # a racing call wrote it
+    audit.record(
+        session,
+        "leave.booked",
+        actor=actor,
+        instance_id=instance_id,
+        subject_id=user.id,
+        leave_type=leave_type,
+        days=str(amount),
+    )
+    return use
+
+
 def _open_holds(session: Session, instance_id: uuid.UUID) -> list[LeaveLedgerEntry]:
     entries = _instance_entries(session, instance_id)
     ended = {e.leave_type for e in entries if e.kind is LedgerKind.RELEASE}

@@ -258,7 +258,8 @@ def shown_data(
     values), as 152-ФЗ asks (hr-domain §6, P-04).
     """
     view = view_of(session, viewer, instance)
-    if not view.masked and instance.initiator_id != viewer.id:
+    subject = visibility.subject_id(instance)
+    if not view.masked and subject != viewer.id:
         fields = present_paths(instance.data, view.paths)
         if fields:
             audit.record(
@@ -267,7 +268,7 @@ def shown_data(
                 actor=viewer,
                 instance_id=instance.id,
                 task_id=task_id,
-                subject_id=instance.initiator_id,
+                subject_id=subject,
                 fields=fields,
             )
     return view.data(instance.data)

@@ -4,10 +4,12 @@ Where each fact lives:
 - ``User.hire_date`` and ``User.monthly_salary`` are columns;
 - the shift-worker mark stays in ``User.flags["shift_worker"]``: the staff import has always written
   it there, next to the other employment flags, and rules read it through ``is_shift_worker``;
-- qualifications are ``PersonQualification`` rows, one per code, each with its credential and validity.
+- qualifications are ``PersonQualification`` rows, one per code, each with its credential and validity;
+- disciplinary sanctions (ст. 192: remark, reprimand, dismissal) are ``User.flags["sanctions"]``,
+  ``[{type, date, lifted_on?}]`` with ISO dates, where the bonus route reads them (B-1).
 
-Salary is sensitive (152-ФЗ): only the person, HR and admins see it (``sees_salary``), and neither
-values nor names go into messages or audit details; those carry field names and ids only.
+Salary and sanctions are sensitive (152-ФЗ): only the person, HR and admins see them (``sees_salary``),
+and neither values nor names go into messages or audit details; those carry field names and ids only.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from engine.services.users import normalise_email, report_ids
 SALARY_MAX = Decimal("9999999999.99")  # what Numeric(12, 2) holds
 QUALIFICATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]{0,63}$")
 CREDENTIAL_MAX = 64
-FACTS = ("hire_date", "monthly_salary", "shift_worker", "qualifications")
+FACTS = ("hire_date", "monthly_salary", "shift_worker", "qualifications", "sanctions")
+SANCTION_TYPES = ("remark", "reprimand", "dismissal")  # замечание, выговор, увольнение (ст. 192 ТК РФ)
+MAX_SANCTIONS = 100
 CHUNK = 500
 
 
@@ -84,6 +88,16 @@ def check_salary(amount: Decimal) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def sanctions_of(user: User) -> list[dict[str, Any]]:
+    """The disciplinary sanctions HR recorded for the person, oldest first: [{type, date, lifted_on}]."""
+    items = [item for item in (user.flags or {}).get("sanctions") or [] if isinstance(item, Mapping)]
+    shown = [
+        {"type": item.get("type"), "date": item.get("date"), "lifted_on": item.get("lifted_on")}
+        for item in items
+    ]
+    return sorted(shown, key=lambda item: str(item["date"]))
+
+
 def check_qualification_code(code: str) -> str:
     """The code upper-cased; ValueError if it is not letters, digits, ``_ . -`` (up to 64)."""
     code = code.strip().upper()
@@ -129,10 +143,10 @@ def update_facts(
 ) -> list[str]:
     """Set the facts named in ``changes`` (keys of ``FACTS``); keys left out keep their value.
 
-    ``monthly_salary`` and ``hire_date`` may be None (unknown); ``qualifications`` replaces the
-    whole list. Everything is checked before anything changes: InvalidData lists each problem per
-    field. Returns the names of the facts that changed, and records ``person.facts_changed`` with
-    those names (never the values) when there are any.
+    ``monthly_salary`` and ``hire_date`` may be None (unknown); ``qualifications`` and
+    ``sanctions`` replace the whole list. Everything is checked before anything changes:
+    InvalidData lists each problem per field. Returns the names of the facts that changed, and
+    records ``person.facts_changed`` with those names (never the values) when there are any.
     """
     unknown = sorted(set(changes) - set(FACTS))
     if unknown:
@@ -159,6 +173,9 @@ def update_facts(
     wanted = None
     if "qualifications" in changes:
         wanted = _checked_qualifications(changes["qualifications"], problems)
+    sanctions = None
+    if "sanctions" in changes:
+        sanctions = _checked_sanctions(changes["sanctions"], problems)
     if problems:
         raise InvalidData("the facts were not changed", problems)
 
@@ -174,6 +191,9 @@ def update_facts(
         changed.append("shift_worker")
     if wanted is not None and _replace_qualifications(session, person.id, wanted):
         changed.append("qualifications")
+    if sanctions is not None and sanctions != (person.flags or {}).get("sanctions", []):
+        person.flags = {**(person.flags or {}), "sanctions": sanctions}
+        changed.append("sanctions")
     if changed:
         audit.record(session, "person.facts_changed", actor=actor, subject_id=person.id, fields=changed)
         session.flush()
@@ -213,6 +233,60 @@ def _checked_qualifications(items: Any, problems: list[dict[str, str]]) -> list[
             problems.append({"field": f"{where}.valid_until", "message": "is before valid_from"})
         result.append(Qualification(code, number, valid_from, valid_until))
     return result
+
+
+def _checked_sanctions(items: Any, problems: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The list as stored in ``flags["sanctions"]``, oldest first.
+
+    Problems are appended per item field (``sanctions[0].date``).
+    """
+    if not isinstance(items, list):
+        problems.append({"field": "sanctions", "message": "must be a list"})
+        return []
+    if len(items) > MAX_SANCTIONS:
+        problems.append({"field": "sanctions", "message": f"at most {MAX_SANCTIONS} sanctions"})
+        return []
+    result = []
+    for index, item in enumerate(items):
+        where = f"sanctions[{index}]"
+        if not isinstance(item, Mapping):
+            problems.append({"field": where, "message": "must be an object with a type and a date"})
+            continue
+        found = len(problems)
+        if item.get("type") not in SANCTION_TYPES:
+            problems.append(
+                {"field": f"{where}.type", "message": f"must be one of {', '.join(SANCTION_TYPES)}"}
+            )
+        issued, lifted = _as_date(item.get("date")), _as_date(item.get("lifted_on"))
+        if issued is None:
+            problems.append(
+                {"field": f"{where}.date", "message": "is required: the day of the order, YYYY-MM-DD"}
+            )
+        elif issued > date.today():
+            # A sanction is recorded once it is given (ст. 193: by an order), not ahead of it.
+            problems.append({"field": f"{where}.date", "message": "is in the future"})
+        if item.get("lifted_on") is not None and lifted is None:
+            problems.append({"field": f"{where}.lifted_on", "message": "must be a date, YYYY-MM-DD"})
+        elif lifted is not None and issued is not None and lifted < issued:
+            problems.append({"field": f"{where}.lifted_on", "message": "is before date"})
+        if len(problems) == found:
+            entry = {"type": item["type"], "date": issued.isoformat()}
+            if lifted is not None:
+                entry["lifted_on"] = lifted.isoformat()
+            result.append(entry)
+    return sorted(result, key=lambda entry: (entry["date"], entry["type"]))
+
+
+def _as_date(value: Any) -> date | None:
+    """A date given as a date or ISO text; None for anything else."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _replace_qualifications(session: Session, user_id: int, wanted: list[Qualification]) -> bool:

@@ -38,6 +38,14 @@ class ProcessHooks:
     def on_finished(self, session: Session, instance: ProcessInstance) -> None:
         """The instance has just completed or been cancelled (``instance.status`` says which)."""
 
+    def subject_id(self, instance: ProcessInstance) -> int | None:
+        """The id of the person the request is about, who may see its sensitive fields.
+
+        Usually whoever filed it; a route filed on someone else's behalf (a manager's bonus for an
+        employee) names that person instead. None: nobody but HR and admins.
+        """
+        return instance.initiator_id
+
 
 _NO_HOOKS = ProcessHooks()
 _HOOKS: dict[str, ProcessHooks] = {}

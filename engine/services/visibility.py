@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from engine.models import HumanTask, ProcessInstance, TaskCandidate, TaskStatus, User
-from engine.services import substitutes
+from engine.services import process_hooks, substitutes
 from engine.services.users import report_ids
 
 SEES_EVERYTHING = ("hr", "admin")
@@ -158,10 +158,19 @@ def can_see_task(session: Session, user: User, task: HumanTask, instance: Proces
     )
 
 
+def subject_id(instance: ProcessInstance) -> int | None:
+    """The id of the person ``instance`` is about: its route's hooks say (default: the initiator)."""
+    return process_hooks.hooks_for(instance.process_key).subject_id(instance)
+
+
 def sees_sensitive_data(user: User, instance: ProcessInstance) -> bool:
     """Fields marked sensitive show unmasked only to the person the request is about, HR and admins.
 
     A manager approving the request sees the rest of it (152-ФЗ: no more personal data than the
-    task needs).
+    task needs); so does a manager who filed a request about someone else (a bonus), since the
+    person it is about is then not the filer.
     """
-    return instance.initiator_id == user.id or sees_everything(user)
+    if sees_everything(user):
+        return True
+    subject = subject_id(instance)
+    return subject is not None and subject == user.id

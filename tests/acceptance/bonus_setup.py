@@ -21,15 +21,12 @@ def deploy_bonus(session_factory) -> None:
         deploy_bundle(s, bundle_files(PROCESS_DIR / "bonus"), actor=None)
 
 
-def set_facts(session_factory, person: Person, *, salary=100_000, hired=date(2020, 1, 15), sanctions=None):
-    """HR's facts about a person, set through the service (salary, hire date, sanctions)."""
+def set_facts(session_factory, person: Person, *, salary=100_000, hired=date(2020, 1, 15)):
+    """HR's facts about a person, set in the database (salary, hire date); sanctions go through the API."""
     with session_scope(session_factory) as s:
         user = s.get(User, person.id)
         user.monthly_salary = Decimal(salary) if salary is not None else None
         user.hire_date = hired
-        if sanctions is not None:
-            # No API carries sanctions yet: the route reads User.flags["sanctions"] (see README).
-            user.flags = {**(user.flags or {}), "sanctions": sanctions}
 
 
 def make_cfo(session_factory, director: Person) -> Person:

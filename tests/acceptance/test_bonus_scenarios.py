@@ -88,11 +88,12 @@ def test_a30_over_the_fund_adds_the_cfo_to_the_chain(client, scene):
 
 def test_a31_active_reprimand_blocks_a_kpi_bonus_not_a_one_off(client, session_factory, scene):
     reprimand = add_months(date.today(), -3)
-    set_facts(
-        session_factory,
-        scene["employee_sales_1"],
-        sanctions=[{"type": "reprimand", "date": reprimand.isoformat()}],
+    recorded = client.patch(
+        f"/api/v1/users/{scene['employee_sales_1'].email}",
+        json={"sanctions": [{"type": "reprimand", "date": reprimand.isoformat()}]},
+        headers=scene["hr"].headers,
     )
+    assert recorded.status_code == 200, recorded.json
     set_fund(client, scene["hr"], 1_000_000)
 
     kpi = file_bonus(client, scene["manager_sales"], scene["employee_sales_1"], "kpi", 20_000)

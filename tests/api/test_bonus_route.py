@@ -4,11 +4,14 @@ tests/acceptance/test_bonus_scenarios.py."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import func, select
 
 from engine.db import session_scope
-from engine.models import BonusFundUsage
+from engine.models import BonusFundUsage, ProcessInstance, User
+from engine.services import visibility
 from tests.acceptance.bonus_setup import (
     approve,
     decisions,
@@ -135,6 +138,92 @@ def test_the_ratio_is_masked_for_the_approving_manager(client, scene):
     assert shown_to_hr["bonus.limit"]["inputs"]["ratio"] == 0.4
     data = instance(client, scene["director"], started["id"])["data"]
     assert not {"ratio", "monthly_salary", "salary"} & set(data)
+
+
+def test_the_filing_manager_sees_the_ratio_masked_the_employee_is_whom_it_is_about(
+    client, session_factory, scene
+):
+    started = file_bonus(client, scene["manager_sales"], scene["employee_sales_1"], "kpi", 40_000).json
+
+    shown_to_filer = {r["rule"]: r for r in decisions(client, scene["manager_sales"], started["id"])}
+    assert shown_to_filer["bonus.limit"]["inputs"]["ratio"] == "*****"  # 40 000 / ratio = the salary
+    assert shown_to_filer["bonus.limit"]["masked"] is True
+    data = instance(client, scene["manager_sales"], started["id"])["data"]
+    assert data["employee_id"] == scene["employee_sales_1"].id
+    assert not {"ratio", "monthly_salary", "salary"} & set(data)
+    assert "0.4" not in str(data) and "100000" not in str(data)
+    # The employee is not shown the request (nobody asks them anything) ...
+    response = client.get(
+        f"/api/v1/instances/{started['id']}/decisions", headers=scene["employee_sales_1"].headers
+    )
+    assert_error(response, 404)
+    # ... but they are the one it is about: the filer is not.
+    with session_scope(session_factory) as s:
+        stored = s.get(ProcessInstance, uuid.UUID(started["id"]))
+        assert visibility.subject_id(stored) == scene["employee_sales_1"].id
+        assert visibility.sees_sensitive_data(s.get(User, scene["employee_sales_1"].id), stored)
+        assert not visibility.sees_sensitive_data(s.get(User, scene["manager_sales"].id), stored)
+
+
+def test_a_request_filed_before_employee_id_was_kept_finds_its_employee_by_email(
+    client, session_factory, scene
+):
+    started = file_bonus(client, scene["manager_sales"], scene["employee_sales_1"], "kpi", 40_000).json
+    with session_scope(session_factory) as s:
+        stored = s.get(ProcessInstance, uuid.UUID(started["id"]))
+        stored.data = {k: v for k, v in stored.data.items() if k != "employee_id"}
+    shown = {r["rule"]: r for r in decisions(client, scene["manager_sales"], started["id"])}
+    assert shown["bonus.limit"]["inputs"]["ratio"] == "*****"
+    with session_scope(session_factory) as s:
+        stored = s.get(ProcessInstance, uuid.UUID(started["id"]))
+        assert visibility.subject_id(stored) == scene["employee_sales_1"].id
+
+
+def _edit_limit_check(client, hr, old: str, new: str) -> None:
+    """HR replaces one cell of B-2 through the decisions API."""
+    current = client.get("/api/v1/decisions/bonus_limit_check", headers=hr.headers)
+    assert current.status_code == 200, current.json
+    text = current.get_data(as_text=True)
+    assert old in text
+    headers = {**hr.headers, "Content-Type": "application/xml", "If-Match": current.headers["ETag"]}
+    edited = client.put(
+        "/api/v1/decisions/bonus_limit_check", data=text.replace(old, new).encode(), headers=headers
+    )
+    assert edited.status_code == 200, edited.json
+
+
+def test_a_ratio_hr_writes_into_the_message_is_scrubbed_for_the_filer(client, scene):
+    _edit_limit_check(
+        client,
+        scene["hr"],
+        '<outputEntry><text>""</text></outputEntry>',
+        '<outputEntry><text>"within the cap at " + string(ratio) + " of salary"</text></outputEntry>',
+    )
+
+    started = file_bonus(client, scene["manager_sales"], scene["employee_sales_1"], "kpi", 40_000).json
+
+    to_filer = {r["rule"]: r for r in decisions(client, scene["manager_sales"], started["id"])}["bonus.limit"]
+    to_hr = {r["rule"]: r for r in decisions(client, scene["hr"], started["id"])}["bonus.limit"]
+    assert to_hr["message"] == "within the cap at 0.4 of salary"
+    assert to_hr["tables"]["dmn:bonus_limit_check"] == 1
+    assert to_filer["message"] == "within the cap at ***** of salary"
+    assert "0.4" not in str(to_filer["output"])
+
+
+def test_a_ratio_hr_writes_into_a_refusal_is_scrubbed(client, scene):
+    _edit_limit_check(
+        client,
+        scene["hr"],
+        '"KPI bonus exceeds cap 50% of salary"',
+        '"KPI bonus of " + string(ratio) + " salaries exceeds cap 50%"',
+    )
+
+    refused = file_bonus(client, scene["manager_sales"], scene["employee_sales_1"], "kpi", 60_000)
+
+    body = assert_error(refused, 422)
+    assert body["errors"][0]["rule"] == "BONUS_LIMIT_EXCEEDED"
+    assert body["errors"][0]["message"] == "KPI bonus of ***** salaries exceeds cap 50%"
+    assert "0.6" not in str(body)
 
 
 def test_the_filer_may_not_approve_their_own_filing(client, scene):

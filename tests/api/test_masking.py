@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.db import session_scope
 from engine.models import AuditEvent, ProcessInstance
+from engine.services import process_hooks
 from engine.services.masking import (
     ANY_ITEM,
     MASK,
@@ -144,6 +145,42 @@ def test_the_colleague_and_the_designer_do_not_see_the_request_at_all(client, or
     # The designer still sees the bundle they deployed, sensitive markers and all.
     definition = get(client, org["designer"], "/api/v1/definitions/sick_leave")
     assert definition["start_form_schema"]["properties"]["reason"]["x-sensitive"] is True
+
+
+class _FiledForSomeoneElse(process_hooks.ProcessHooks):
+    """Hooks saying a sick-leave request is about another person than its filer (as a bonus is)."""
+
+    key = "sick_leave"
+
+    def __init__(self, subject: int | None):
+        self.subject = subject
+
+    def subject_id(self, instance):
+        return self.subject
+
+
+@pytest.fixture
+def filed_for(org):
+    """Install hooks naming the subject of sick_leave requests; removed after the test."""
+
+    def install(subject: int | None) -> None:
+        process_hooks.register(_FiledForSomeoneElse(subject))
+
+    yield install
+    process_hooks.unregister("sick_leave")
+
+
+@pytest.mark.parametrize("subject", ["employee_sales_2", None])
+def test_a_filer_who_is_not_the_subject_sees_the_sensitive_fields_masked(
+    client, org, sick_leave, filed_for, subject
+):
+    filed_for(org[subject].id if subject else None)
+    anna = org["employee_sales_1"]
+    instance = start_sick(client, anna)
+
+    assert instance["data"] == MASKED  # the answer to the start itself
+    assert get(client, anna, f"/api/v1/instances/{instance['id']}")["data"] == MASKED
+    assert get(client, org["hr"], f"/api/v1/instances/{instance['id']}")["data"] == SICK
 
 
 # -- writing through a masked form -------------------------------------------------------------

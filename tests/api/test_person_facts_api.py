@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -133,6 +133,102 @@ def test_only_hr_and_admins_change_facts(client, org, caller):
 def test_admin_changes_facts_and_an_unknown_person_is_404(client, org, admin):
     assert patch(client, admin, org["employee_ops_1"].email, {"shift_worker": True}).status_code == 200
     assert_error(patch(client, admin, "nobody@demo.approute.test", {"shift_worker": True}), 404)
+
+
+# -- disciplinary sanctions ------------------------------------------------------------------------
+
+REPRIMAND = {"type": "reprimand", "date": "2026-01-12"}
+REMARK = {"type": "remark", "date": "2025-03-03", "lifted_on": "2025-09-01"}
+
+
+def test_hr_records_sanctions_where_the_bonus_route_reads_them(client, org, anna, session_factory):
+    response = patch(client, org["hr"], anna.email, {"sanctions": [REPRIMAND, REMARK]})
+
+    assert response.status_code == 200, response.json
+    # Oldest first, every key shown.
+    assert response.json["sanctions"] == [REMARK, {**REPRIMAND, "lifted_on": None}]
+    with session_scope(session_factory) as s:
+        assert s.get(User, anna.id).flags["sanctions"] == [REMARK, REPRIMAND]
+        (changed,) = s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "person.facts_changed", AuditEvent.subject_id == anna.id)
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        ).all()
+        assert changed.details == {"fields": ["sanctions"]}  # the name of the fact, not what it holds
+        assert "reprimand" not in str([e.details for e in s.scalars(select(AuditEvent))])
+    # The same list again changes nothing; an empty list clears it.
+    assert patch(client, org["hr"], anna.email, {"sanctions": [REMARK, REPRIMAND]}).status_code == 200
+    assert patch(client, org["hr"], anna.email, {"sanctions": []}).json["sanctions"] == []
+    with session_scope(session_factory) as s:
+        fields = [
+            e.details["fields"]
+            for e in s.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.action == "person.facts_changed", AuditEvent.subject_id == anna.id
+                )
+            )
+        ]
+        assert fields[-2:] == [["sanctions"], ["sanctions"]]  # set, then cleared; the repeat wrote nothing
+
+
+@pytest.mark.parametrize(
+    ("viewer", "sees"),
+    [("employee_sales_1", True), ("hr", True), ("manager_sales", False), ("director", False)],
+)
+def test_sanctions_show_only_to_the_person_and_hr(client, org, anna, viewer, sees):
+    assert patch(client, org["hr"], anna.email, {"sanctions": [REPRIMAND]}).status_code == 200
+
+    response = get(client, org[viewer], anna.email)
+
+    assert response.status_code == 200, response.json
+    if sees:
+        assert response.json["sanctions"] == [{**REPRIMAND, "lifted_on": None}]
+    else:
+        assert response.json["sanctions"] == "*****"
+        assert "reprimand" not in response.get_data(as_text=True)
+        assert "2026-01-12" not in response.get_data(as_text=True)
+
+
+def test_hrs_read_of_sanctions_is_audited_by_field_name(client, org, anna, session_factory):
+    assert patch(client, org["hr"], anna.email, {"sanctions": [REPRIMAND]}).status_code == 200
+    with session_scope(session_factory) as s:
+        reads = s.scalars(select(AuditEvent).where(AuditEvent.action == "person.sensitive_read")).all()
+        assert reads[-1].details == {"fields": ["monthly_salary", "sanctions"]}
+        assert reads[-1].actor_id == org["hr"].id and reads[-1].subject_id == anna.id
+
+
+def test_bad_sanctions_are_refused_per_field_and_keep_what_was_there(client, org, anna):
+    assert patch(client, org["hr"], anna.email, {"sanctions": [REPRIMAND]}).status_code == 200
+    response = patch(
+        client,
+        org["hr"],
+        anna.email,
+        {
+            "monthly_salary": 50_000,
+            "sanctions": [
+                {"type": "fine", "date": "2026-01-12"},  # no fines in ст. 192
+                {"type": "remark", "date": "2026-02-01", "lifted_on": "2026-01-01"},
+                {"type": "remark", "date": (date.today() + timedelta(days=1)).isoformat()},
+            ],
+        },
+    )
+    errors = field_errors(assert_error(response, 422))
+    assert errors == {
+        "sanctions[0].type": "must be one of remark, reprimand, dismissal",
+        "sanctions[1].lifted_on": "is before date",
+        "sanctions[2].date": "is in the future",
+    }
+    typed = assert_error(patch(client, org["hr"], anna.email, {"sanctions": [{"type": "remark"}]}), 422)
+    assert "sanctions" in typed["errors"]["json"]  # a date is required, said by the request schema
+    body = get(client, org["hr"], anna.email).json
+    assert body["sanctions"] == [{**REPRIMAND, "lifted_on": None}]
+    assert body["monthly_salary"] == 91234.5  # the salary in the refused request did not land either
+
+
+def test_only_hr_and_admins_record_sanctions(client, org):
+    response = patch(client, org["manager_sales"], org["employee_sales_1"].email, {"sanctions": [REPRIMAND]})
+    assert_error(response, 403)
 
 
 # -- approute users create -------------------------------------------------------------------------

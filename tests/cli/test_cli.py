@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,43 @@ def test_demo_people_can_sign_in_with_the_printed_password(shell):
     # Names travel as UTF-8, readable in curl output, not as \u escapes.
     assert "Анна Иванова" in me.get_data(as_text=True)
     app.extensions["approute.engine"].dispose()
+
+
+def test_after_demo_a_manager_files_a_bonus_that_routes(shell):
+    assert shell("deploy", "processes/bonus").returncode == 0
+    demo = shell("demo")
+    assert demo.returncode == 0, demo.stderr
+    tokens = {
+        parts[0]: parts[-1] for parts in map(str.split, demo.stdout.splitlines()) if "@demo." in parts[0]
+    }
+    assert "Bonus route: set coordinators bonus.cfo" in demo.stdout
+
+    app = create_app({"APPROUTE_DATABASE_URL": shell.database_url})
+    client = app.test_client()
+    sales_head = {"Authorization": f"Bearer {tokens['sales.head@demo.approute.test']}"}
+    data = {
+        "employee_email": "anna@demo.approute.test",
+        "bonus_type": "one_off",
+        "amount": 10_000,
+        "period": date.today().strftime("%Y-%m"),
+        "justification": "closed the quarter's biggest deal",
+    }
+    filed = client.post("/api/v1/definitions/bonus/instances", json={"data": data}, headers=sales_head)
+    assert filed.status_code == 201, filed.json
+    assert filed.json["open_tasks"][0]["assignee"] == "hr@demo.approute.test"  # the HR partner of SALES
+    # The salary stays hidden from the manager who filed.
+    anna = client.get("/api/v1/users/anna@demo.approute.test", headers=sales_head)
+    assert anna.json["monthly_salary"] == "*****"
+    app.extensions["approute.engine"].dispose()
+
+    # Running demo again sets nothing anew: the funds table keeps its one demo version.
+    again = shell("demo")
+    assert again.returncode == 0, again.stderr
+    assert "Bonus route:" not in again.stdout
+    listed = shell("rules", "list")
+    assert listed.returncode == 0, listed.stderr
+    (funds,) = [line for line in listed.stdout.splitlines() if "bonus_funds" in line]
+    assert "v1" in funds.split()
 
 
 def test_worker_without_redis_explains_the_embedded_mode(shell):

@@ -16,11 +16,11 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from engine.errors import InvalidData, NotFound
 from engine.models import BonusFundUsage, Department, HumanTask, ProcessDefinition, ProcessInstance, User
-from engine.services import decision_records, decision_tables, definitions, process_hooks
+from engine.services import decision_records, decision_tables, definitions, masking, process_hooks
 from engine.services.coordinators import coordinator_for
 from engine.services.rule_tables import table_rows
 from engine.services.users import normalise_email
@@ -94,6 +94,17 @@ def _problem(field_name: str, rule: str, message: str, /, **params: Any) -> dict
 
 def _refuse(message: str, problem: dict[str, Any]) -> InvalidData:
     return InvalidData(message, [problem])
+
+
+def _scrubbed(text: str, *secrets: Decimal) -> str:
+    """``text`` without the ratio or the salary in the spellings a table's ``string()`` gives them.
+
+    The filer reads the refusal; a table HR edited may have written the ratio into its message.
+    """
+    spellings = {
+        form for value in secrets for form in (str(value), str(plain(value)), f"{value.normalize():f}")
+    }
+    return masking.scrub_text(text, sorted((s for s in spellings if len(s) >= 3), key=len, reverse=True))
 
 
 # --- the bundle's decisions --------------------------------------------------------------------------
@@ -330,12 +341,15 @@ class BonusHooks(process_hooks.ProcessHooks):
         limit, versions["dmn:bonus_limit_check"] = decided["output"], decided["version"]
         if limit.get("result") == "REJECT":
             # The cap, not the ratio: the ratio would tell the manager the salary.
+            message = _scrubbed(
+                limit.get("message") or "the bonus exceeds its cap", ratio, person.monthly_salary
+            )
             raise _refuse(
-                limit.get("message") or "the bonus exceeds its cap",
+                message,
                 _problem(
                     "data.amount",
                     outcomes.BONUS_LIMIT_EXCEEDED,
-                    limit.get("message"),
+                    message,
                     bonus_type=bonus_type,
                     cap=limit.get("cap"),
                 ),
@@ -352,6 +366,7 @@ class BonusHooks(process_hooks.ProcessHooks):
         flags = [_over_fund_flag(fund)] if limit.get("result") == OVER_FUND_RESULT else []
         session.info[_STASH] = Evaluation(versions, facts, eligibility, ratio, limit, fund, chain, flags)
         return {
+            "employee_id": person.id,  # who the request is about (subject_id): an id, not personal data
             "employee_department": department.code,
             "limit_result": limit.get("result"),
             "chain": chain,
@@ -388,10 +403,13 @@ class BonusHooks(process_hooks.ProcessHooks):
             "eligible",
             {"dmn:bonus_eligibility": versions["dmn:bonus_eligibility"]},
         )
+        # The table's message becomes the record's message, which is scrubbed of the ratio on display;
+        # a copy left in the output would not be (HR's edited table may write the ratio into it).
+        limit_output = {k: v for k, v in evaluation.limit.items() if k != "message"}
         record(
             "bonus.limit",
             {"bonus_type": data.get("bonus_type"), "amount": data.get("amount"), "ratio": evaluation.ratio},
-            evaluation.limit,
+            limit_output,
             evaluation.limit.get("result") or "OK",
             evaluation.limit.get("message") or "within the cap",
             {
@@ -409,6 +427,20 @@ class BonusHooks(process_hooks.ProcessHooks):
             " → ".join(evaluation.chain),
             {"dmn:bonus_route": versions["dmn:bonus_route"]},
         )
+
+    def subject_id(self, instance: ProcessInstance) -> int | None:
+        """The employee the bonus is for, not the filing manager: the ratio would tell the filer the salary.
+
+        Requests filed before ``employee_id`` was kept in the data are looked up by e-mail.
+        """
+        data = instance.data or {}
+        if isinstance(data.get("employee_id"), int):
+            return data["employee_id"]
+        session = object_session(instance)
+        email = data.get("employee_email")
+        if session is None or not isinstance(email, str):
+            return None  # nobody but HR and admins, rather than the filer
+        return session.scalar(select(User.id).where(User.email == normalise_email(email)))
 
     def before_complete(
         self, session: Session, instance: ProcessInstance, task: HumanTask, actor: User, data: dict[str, Any]

@@ -9,7 +9,8 @@
 - before_complete: on the manager's or the director's approval, blocked dates and the department
   limit again, the limit under the department's row lock (A13); the last approval marks the leave
   ``approved``, which is when it takes its department slot.
-- on_finished: registered → the reservation is booked; rejected or cancelled → released.
+- on_finished: registered → the reservation is booked, and unpaid leave (which reserves nothing)
+  is written as used, so that it moves the working year (L-05, A09); rejected or cancelled → released.
 
 "Today" for the notice and past-date checks is ``today()``, read at each call, so tests can set it.
 """
@@ -130,8 +131,17 @@ class LeaveHooks(process_hooks.ProcessHooks):
     def on_finished(self, session: Session, instance: ProcessInstance) -> None:
         status = leave_records.status_of(instance)
         data = instance.data or {}
+        policy = leave_ledger.leave_policies().get(str(data.get("leave_type")))
         if status == "approved" and data.get("reserved_days"):
             leave_ledger.book(session, instance.id)
+        elif status == "approved" and policy is not None and not policy.counts_as_service:
+            # A09: registered unpaid leave goes on the ledger as used, so its days past 14 move the
+            # working year. A16 split: only the days HR registered were taken.
+            days = data.get("registered_days", data.get("days"))
+            if days:
+                requester = session.get(User, instance.initiator_id)
+                start = date.fromisoformat(data["start"])
+                leave_ledger.record_use(session, requester, policy.code, days, instance.id, on=start)
         else:
             leave_ledger.release(session, instance.id)
         if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):

@@ -1,8 +1,9 @@
 """The leave route's rule checks, run on the current rule-table rows (hr-domain §1-§2).
 
-``check_submission`` evaluates a start form: the period, the day count (L-02/L-03), overlap, balance,
-the 14-day split (L-07), notice (L-10), the first-year right (L-06), mandatory unpaid caps (L-16),
-blocked dates (D-05), the department limit (D-01..D-04) and the shift replacement (S-01..S-05).
+``check_submission`` evaluates a start form: the period, the day count (L-02/L-03), overlap, the
+leave type's max continuous days (A22), balance, the 14-day split (L-07), notice (L-10), the
+first-year right (L-06), mandatory unpaid caps (L-16), blocked dates (D-05), the department limit
+(D-01..D-04) and the shift replacement (S-01..S-05).
 ``check_approval`` re-checks what can change while a request waits: blocked dates against the
 approver's allow-list and the department limit, under the department's lock (D-07).
 
@@ -212,6 +213,7 @@ def check_submission(session: Session, actor: User, data: Mapping[str, Any], *, 
             {},
         )
     )
+    _max_continuous(result, tables, policy, mine, start, end)
     if policy.get("needs_balance"):
         _balance(session, result, tables, actor, leave_type, days, today)
     if leave_type == "annual":
@@ -267,6 +269,29 @@ def _day_count(result, tables, calendar, policy, start, end) -> int | None:
         )
     )
     return outcome.params.get("days") if outcome.ok else None
+
+
+def _max_continuous(result, tables, policy, mine, start, end) -> None:
+    """A22: a run of one leave type, the person's touching pending and approved requests chained in."""
+    limit = policy.get("max_continuous")
+    if not limit:
+        return  # the type sets no limit: nothing to evaluate or record
+    same_type = [leave for leave in mine if leave.leave_type == policy["code"]]
+    result.add(
+        Evaluation(
+            "max continuous days",
+            leave_days.check_max_continuous(start, end, _booked(same_type), limit),
+            {
+                "leave_type": policy["code"],
+                "start": start,
+                "end": end,
+                "max_continuous": limit,
+                "same_type_leaves": [leave.instance_id for leave in same_type],
+            },
+            tables.only("leave_types"),
+            field="end",
+        )
+    )
 
 
 def _balance(session, result, tables, actor, leave_type, days, today) -> None:
