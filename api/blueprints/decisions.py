@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Response, request
@@ -10,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
+from api import etags
 from api.auth import current_user, require_role
 from api.db_session import db
 from api.schemas import ApiErrorSchema
@@ -159,7 +159,7 @@ class DecisionById(MethodView):
         output column a route reads are refused with the line and element, and nothing is saved.
         Past decisions keep the version they were made with.
         """
-        expected = _expected_version(decision_id)
+        expected = etags.expected_version(decision_id, f"/api/v1/decisions/{decision_id}")
         if request.mimetype not in XML_TYPES:
             abort(415, message=f"send the DMN file with Content-Type {' or '.join(XML_TYPES)}")
         comment = request.args.get("comment", "")
@@ -180,27 +180,6 @@ class DecisionById(MethodView):
         except StaleVersion as exc:
             abort(412, message=exc.message)
         return _summary(state, changed=changed), _etag_header(state)
-
-
-def _expected_version(decision_id: str) -> int | None:
-    """The version named by If-Match; None for `*`. 428 without the header, 412 for another tag."""
-    if not request.headers.get("If-Match", "").strip():
-        abort(
-            428,
-            message=f"send If-Match with the ETag you read (GET /api/v1/decisions/{decision_id}); "
-            "it keeps you from overwriting someone else's change",
-        )
-    if request.if_match.star_tag:
-        return None
-    pattern = re.compile(rf"^{re.escape(decision_id)}-v(\d+)$")
-    for tag in request.if_match.as_set(include_weak=True):
-        found = pattern.match(tag)
-        if found:
-            return int(found.group(1))
-    abort(
-        412, message=f'If-Match names no version of {decision_id}: expected an ETag like "{decision_id}-v1"'
-    )
-    return None  # unreachable: abort raises
 
 
 @blp.route("/<string:decision_id>/versions")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Response, request
@@ -10,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
+from api import etags
 from api.auth import current_user, require_role
 from api.db_session import db
 from api.schemas import ApiErrorSchema
@@ -191,7 +191,7 @@ class RuleTableByName(MethodView):
         as line 1) and nothing is saved. Rows equal to the current ones make no new version.
         """
         rule_tables.get_spec(name)
-        expected = _expected_version(name)
+        expected = etags.expected_version(name, f"/api/v1/rule-tables/{name}")
         actor = current_user()
         try:
             if request.mimetype in CSV_TYPES:
@@ -208,25 +208,6 @@ class RuleTableByName(MethodView):
             abort(412, message=exc.message)
         diff = state.diff if changed else {"added": [], "removed": [], "changed": []}
         return _table(state, changed=changed, diff=diff), _etag_header(state)
-
-
-def _expected_version(name: str) -> int | None:
-    """The version named by If-Match; None for `*` (whatever is current). 428 without the header."""
-    if not request.headers.get("If-Match", "").strip():
-        abort(
-            428,
-            message=f"send If-Match with the ETag you read (GET /api/v1/rule-tables/{name}); "
-            "it keeps you from overwriting someone else's change",
-        )
-    if request.if_match.star_tag:
-        return None
-    pattern = re.compile(rf"^{re.escape(name)}-v(\d+)$")
-    for tag in request.if_match.as_set(include_weak=True):
-        found = pattern.match(tag)
-        if found:
-            return int(found.group(1))
-    abort(412, message=f'If-Match names no version of {name}: expected an ETag like "{name}-v3"')
-    return None  # unreachable: abort raises
 
 
 def _comment(value: Any) -> str:

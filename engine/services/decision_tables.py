@@ -25,8 +25,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.bpmn import business_rules
@@ -34,7 +32,7 @@ from engine.bpmn.business_rules import DecisionOverride, Evaluation, to_task_dat
 from engine.errors import InvalidData, NotFound
 from engine.models import DefinitionFile, ProcessDefinition, RuleTable, RuleTableVersion, User
 from engine.models._types import utcnow
-from engine.services import audit
+from engine.services import audit, rule_tables
 from engine.services.rule_tables import StaleVersion
 from rules.dmn import DmnError, DmnModel, load_dmn
 from rules.dmn.logic import DecisionTableLogic
@@ -232,7 +230,7 @@ def replace_dmn(
     """
     _check_id(decision_id)
     text = _check_content(decision_id, content)
-    table = _locked_table(session, decision_id)
+    table = rule_tables.locked_table(session, PREFIX + decision_id)
     if expected_version is not None and expected_version != table.current_version:
         changed_by = session.get(User, table.updated_by_id) if table.updated_by_id else None
         raise StaleVersion(
@@ -368,20 +366,6 @@ def _line_counts(old: list[str], new: list[str]) -> dict[str, int]:
         added += line.startswith("+ ")
         removed += line.startswith("- ")
     return {"lines_added": added, "lines_removed": removed}
-
-
-def _locked_table(session: Session, decision_id: str) -> RuleTable:
-    """The decision's storage row, made on first change and locked until commit (edits queue)."""
-    name = PREFIX + decision_id
-    query = select(RuleTable).where(RuleTable.name == name).with_for_update()
-    row = session.scalar(query)
-    if row is None:
-        # Two first editors may race: the loser's insert does nothing, then it waits on the lock.
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        values = {"name": name, "current_version": 0, "updated_at": utcnow()}
-        session.execute(insert(RuleTable).values(values).on_conflict_do_nothing())
-        row = session.scalar(query.execution_options(populate_existing=True))
-    return row
 
 
 # --- preview --------------------------------------------------------------------------------------

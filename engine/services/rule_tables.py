@@ -214,7 +214,7 @@ def replace_rows(
             f"a rule table holds at most {MAX_ROWS} rows",
             [{"row": None, "field": "rows", "message": f"{len(rows)} rows"}],
         )
-    table = _locked_table(session, name)
+    table = locked_table(session, name)
     if expected_version is not None and expected_version != table.current_version:
         changed_by = session.get(User, table.updated_by_id) if table.updated_by_id else None
         raise StaleVersion(
@@ -269,7 +269,7 @@ def replace_rows(
     return get_version(session, name, version), True
 
 
-def _locked_table(session: Session, name: str) -> RuleTable:
+def locked_table(session: Session, name: str) -> RuleTable:
     """The table's row, made on first change and locked until commit, so edits queue one by one."""
     query = select(RuleTable).where(RuleTable.name == name).with_for_update()
     row = session.scalar(query)

@@ -14,11 +14,11 @@ from lxml import etree
 from rules.dmn import logic as lg
 from rules.dmn.errors import DmnError
 from rules.dmn.types import ItemDefinition
-from rules.dmn.xml import parse_dmn_xml
 from rules.feel import nodes
 from rules.feel.errors import FeelSyntaxError
 from rules.feel.lexer import special_names
 from rules.feel.parser import parse_expression, parse_unary_tests
+from rules.safe_xml import UnsafeXml, parse_untrusted
 
 HIT_POLICIES = ("UNIQUE", "FIRST", "PRIORITY", "ANY", "COLLECT", "RULE ORDER", "OUTPUT ORDER")
 AGGREGATIONS = ("SUM", "COUNT", "MIN", "MAX")
@@ -279,9 +279,9 @@ def _requirements(element) -> tuple[list[str], list[str], list[str]]:
 def read_definitions(content: bytes) -> Definitions:
     """Parse DMN XML. Raises DmnError naming the line and element of the first problem."""
     try:
-        root = parse_dmn_xml(content)
-    except ValueError as exc:
-        raise DmnError(exc.args[0], exc.args[1] if len(exc.args) > 1 else None) from None
+        root = parse_untrusted(content).getroot()
+    except UnsafeXml as exc:
+        raise DmnError(exc.message, exc.line) from None
     namespace = etree.QName(root).namespace or ""
     if _local(root) != "definitions" or "DMN" not in namespace.upper():
         raise DmnError("not a DMN file: the root element must be DMN <definitions>", root.sourceline)
