@@ -53,6 +53,17 @@ class PersonSchema(Schema):
     sanctions = fields.Raw(
         metadata={"description": "[{type, date, lifted_on}]; '*****' to anyone but the person, HR and admins"}
     )
+    shifts = fields.List(
+        fields.Dict(),
+        allow_none=True,
+        metadata={"description": "the shift roster [{id, start, end}]; null when HR recorded none"},
+    )
+
+
+class ShiftSchema(Schema):
+    id = fields.String(metadata={"description": "the roster's id for the shift; defaults to its position"})
+    start = fields.String(required=True, metadata={"description": "ISO date-time, e.g. 2026-05-12T08:00"})
+    end = fields.String(required=True, metadata={"description": "ISO date-time, after start"})
 
 
 class PersonFactsArgsSchema(Schema):
@@ -64,6 +75,11 @@ class PersonFactsArgsSchema(Schema):
     )
     sanctions = fields.List(
         fields.Nested(SanctionSchema), metadata={"description": "replaces the whole list; [] clears it"}
+    )
+    shifts = fields.List(
+        fields.Nested(ShiftSchema),
+        allow_none=True,
+        metadata={"description": "the shift roster the leave route's replacement check reads; replaces it"},
     )
 
 
@@ -89,6 +105,7 @@ def _person(person: User, viewer: User) -> dict:
         "shift_worker": person_facts.is_shift_worker(person),
         "qualifications": [q.as_dict() for q in person_facts.qualifications_of(db(), person.id)],
         "sanctions": sanctions,
+        "shifts": person_facts.shifts_of(person),
     }
 
 

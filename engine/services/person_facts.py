@@ -33,7 +33,8 @@ from engine.services.users import normalise_email, report_ids
 SALARY_MAX = Decimal("9999999999.99")  # what Numeric(12, 2) holds
 QUALIFICATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]{0,63}$")
 CREDENTIAL_MAX = 64
-FACTS = ("hire_date", "monthly_salary", "shift_worker", "qualifications", "sanctions")
+FACTS = ("hire_date", "monthly_salary", "shift_worker", "qualifications", "sanctions", "shifts")
+MAX_SHIFTS = 1000
 SANCTION_TYPES = ("remark", "reprimand", "dismissal")  # замечание, выговор, увольнение (ст. 192 ТК РФ)
 MAX_SANCTIONS = 100
 CHUNK = 500
@@ -176,6 +177,9 @@ def update_facts(
     sanctions = None
     if "sanctions" in changes:
         sanctions = _checked_sanctions(changes["sanctions"], problems)
+    shifts = None
+    if "shifts" in changes:
+        shifts = _checked_shifts(changes["shifts"], problems)
     if problems:
         raise InvalidData("the facts were not changed", problems)
 
@@ -194,6 +198,9 @@ def update_facts(
     if sanctions is not None and sanctions != (person.flags or {}).get("sanctions", []):
         person.flags = {**(person.flags or {}), "sanctions": sanctions}
         changed.append("sanctions")
+    if shifts is not None and shifts != (person.flags or {}).get("shifts"):
+        person.flags = {**(person.flags or {}), "shifts": shifts}
+        changed.append("shifts")
     if changed:
         audit.record(session, "person.facts_changed", actor=actor, subject_id=person.id, fields=changed)
         session.flush()
@@ -275,6 +282,49 @@ def _checked_sanctions(items: Any, problems: list[dict[str, str]]) -> list[dict[
                 entry["lifted_on"] = lifted.isoformat()
             result.append(entry)
     return sorted(result, key=lambda entry: (entry["date"], entry["type"]))
+
+
+def shifts_of(user: User) -> list[dict[str, str]] | None:
+    """The shift roster HR recorded ([{id, start, end}], ISO date-times), or None when there is none."""
+    raw = (user.flags or {}).get("shifts")
+    return list(raw) if isinstance(raw, list) else None
+
+
+def _checked_shifts(items: Any, problems: list[dict[str, str]]) -> list[dict[str, str]] | None:
+    """The roster as stored in ``flags["shifts"]`` (what the leave route's replacement check reads).
+
+    None clears it (no roster: every leave day counts as a shift). Problems are appended per item field.
+    """
+    if items is None:
+        return None
+    if not isinstance(items, list):
+        problems.append({"field": "shifts", "message": "must be a list of {id, start, end}"})
+        return []
+    if len(items) > MAX_SHIFTS:
+        problems.append({"field": "shifts", "message": f"at most {MAX_SHIFTS} shifts"})
+        return []
+    result = []
+    for index, item in enumerate(items):
+        where = f"shifts[{index}]"
+        if not isinstance(item, Mapping):
+            problems.append({"field": where, "message": "must be an object with start and end"})
+            continue
+        times = {}
+        for key in ("start", "end"):
+            try:
+                times[key] = datetime.fromisoformat(str(item.get(key)))
+            except ValueError:
+                problems.append(
+                    {"field": f"{where}.{key}", "message": "must be a date-time, YYYY-MM-DDTHH:MM"}
+                )
+        if len(times) == 2 and times["end"] <= times["start"]:
+            problems.append({"field": f"{where}.end", "message": "is not after start"})
+        elif len(times) == 2:
+            shift_id = str(item.get("id") or index + 1)[:64]
+            result.append(
+                {"id": shift_id, "start": times["start"].isoformat(), "end": times["end"].isoformat()}
+            )
+    return sorted(result, key=lambda shift: shift["start"])
 
 
 def _as_date(value: Any) -> date | None:

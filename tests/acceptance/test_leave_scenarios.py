@@ -469,10 +469,14 @@ def test_a25_a_replacement_on_leave_that_day_is_refused(client, world, hire, clo
 def test_a26_no_two_shifts_in_a_row(client, world, hire, clock):
     clock(date(2025, 4, 1))
     worker, colleague = _shift_world(
-        hire,
-        requester_shifts=[{"id": "replaced", "start": "2025-05-12T08:00", "end": "2025-05-13T08:00"}],
-        replacement_flags={"shifts": [{"id": "own", "start": "2025-05-11T08:00", "end": "2025-05-12T08:00"}]},
+        hire, requester_shifts=[{"id": "replaced", "start": "2025-05-12T08:00", "end": "2025-05-13T08:00"}]
     )
+    # HR records the replacement's own roster through the facts API: a shift ending 08:00 on 05-12.
+    roster = [{"id": "own", "start": "2025-05-11T08:00", "end": "2025-05-12T08:00"}]
+    patched = client.patch(
+        f"/api/v1/users/{colleague.email}", json={"shifts": roster}, headers=world["hr"].headers
+    )
+    assert patched.status_code == 200, patched.json
     body = assert_error(
         submit(client, worker, "unpaid_agreed", "2025-05-12", "2025-05-12", replacement=colleague.email), 422
     )

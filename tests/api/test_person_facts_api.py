@@ -292,3 +292,37 @@ def test_users_create_refuses_a_bad_option_and_creates_nobody(
     assert message in capsys.readouterr().err
     with session_scope(session_factory) as s:
         assert s.scalar(select(User).where(User.email == "x@corp.example")) is None
+
+
+def test_hr_records_a_shift_roster_and_bad_entries_are_named(client, org):
+    vera = org["employee_ops_1"]
+    roster = [
+        {"id": "night", "start": "2026-05-12T20:00", "end": "2026-05-13T08:00"},
+        {"start": "2026-05-10T08:00", "end": "2026-05-10T20:00"},
+    ]
+    done = patch(client, org["hr"], vera.email, {"shifts": roster})
+    assert done.status_code == 200, done.json
+    shown = client.get(f"/api/v1/users/{vera.email}", headers=org["manager_ops"].headers).json["shifts"]
+    assert shown == [
+        {"id": "2", "start": "2026-05-10T08:00:00", "end": "2026-05-10T20:00:00"},
+        {"id": "night", "start": "2026-05-12T20:00:00", "end": "2026-05-13T08:00:00"},
+    ]
+
+    bad = patch(
+        client,
+        org["hr"],
+        vera.email,
+        {
+            "shifts": [
+                {"start": "2026-05-12T20:00", "end": "2026-05-12T08:00"},
+                {"start": "soon", "end": "later"},
+            ]
+        },
+    )
+    assert bad.status_code == 422
+    fields = {e["field"] for e in bad.json["errors"]}
+    assert fields == {"shifts[0].end", "shifts[1].start", "shifts[1].end"}
+    assert client.get(f"/api/v1/users/{vera.email}", headers=org["hr"].headers).json["shifts"] == shown
+
+    refused = patch(client, org["manager_ops"], vera.email, {"shifts": []})
+    assert refused.status_code == 403
