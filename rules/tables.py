@@ -425,6 +425,7 @@ def _unpaid_leave_grounds() -> list[Row]:
             "title_ru": ru,
             "title_en": en,
             "cap_days": cap,
+            "cap_policy": "split",
             "legal": True,
             "basis": "ст. 128 ч. 2 ТК РФ",
         }
@@ -611,6 +612,13 @@ TABLES: dict[str, TableSpec] = {
                 "title_ru": _text("name in Russian"),
                 "title_en": _text("name in English", optional=True),
                 "cap_days": _count("calendar days a year the employer must grant", nullable=False, minimum=1),
+                "cap_policy": {
+                    "type": "string",
+                    "enum": ["split", "strict"],
+                    "default": "split",
+                    "description": "over the cap: split (the rest goes to the manager by agreement) or "
+                    "strict (the request is refused)",
+                },
                 "legal": _bool("set by law: HR may raise the cap, not lower it", False),
                 "basis": _text("the article or local act", optional=True),
             },

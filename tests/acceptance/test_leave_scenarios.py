@@ -31,7 +31,6 @@ from datetime import date
 from engine.db import session_scope
 from engine.models import LeaveLedgerEntry, ProcessInstance
 from engine.services.person_facts import Qualification
-from engine.services.routes import leave_checks
 from tests.acceptance.conftest import (
     adjust,
     approve,
@@ -336,8 +335,13 @@ def test_a16_over_the_cap_split_policy_sends_the_rest_to_the_manager(client, wor
     assert balance(client, world["hr"], pensioner, "unpaid_mandatory")["used"] == 14
 
 
-def test_a16_over_the_cap_strict_policy_refuses(client, world, hire, clock, monkeypatch):
-    monkeypatch.setattr(leave_checks, "MANDATORY_CAP_POLICY", "strict")
+def test_a16_over_the_cap_strict_policy_refuses(client, world, hire, clock):
+    # HR switches the working pensioners' ground to the strict policy in the rule table.
+    grounds = client.get("/api/v1/rule-tables/unpaid_leave_grounds", headers=world["hr"].headers).json["rows"]
+    for row in grounds:
+        if row["code"] == "working_pensioner":
+            row["cap_policy"] = "strict"
+    put_table(client, world["hr"], "unpaid_leave_grounds", grounds)
     clock(date(2025, 3, 1))
     pensioner = hire("a16s")
     _used_mandatory(client, world, pensioner, "2025-04-01", "2025-04-10")

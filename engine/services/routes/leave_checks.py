@@ -36,9 +36,6 @@ from rules.outcomes import Effect, Outcome
 from rules.shift_replacement import Credential, Replacement, check_replacement, check_replacement_named
 
 MAX_PERIOD_DAYS = 366
-# L-16 over the cap: "split" keeps the days up to the cap mandatory and sends the rest to the manager
-# as leave by agreement; "strict" refuses. The rule tables have no column for it yet, so it is set here.
-MANDATORY_CAP_POLICY = "split"
 
 
 @dataclass
@@ -332,6 +329,8 @@ def _mandatory_unpaid(result, tables, actor, data, mine, start, days) -> bool:
     """L-16; True when the employer must grant (some of) the leave."""
     ground = str(data.get("reason") or "")
     caps = {row["code"]: int(row["cap_days"]) for row in tables.rows["unpaid_leave_grounds"]}
+    policies = {row["code"]: row.get("cap_policy") or "split" for row in tables.rows["unpaid_leave_grounds"]}
+    policy = policies.get(ground, "split")
     used = sum(
         int(leave.data.get("mandatory_days") or 0)
         for leave in mine
@@ -339,12 +338,12 @@ def _mandatory_unpaid(result, tables, actor, data, mine, start, days) -> bool:
         and leave.data.get("reason") == ground
         and leave.start.year == start.year
     )
-    split = leave_days.check_mandatory_unpaid(ground, used, days, policy=MANDATORY_CAP_POLICY, caps=caps)
+    split = leave_days.check_mandatory_unpaid(ground, used, days, policy=policy, caps=caps)
     result.add(
         Evaluation(
             "L-16 mandatory unpaid cap",
             split.outcome,
-            {"ground": ground, "used": used, "requested": days, "policy": MANDATORY_CAP_POLICY},
+            {"ground": ground, "used": used, "requested": days, "policy": policy},
             tables.only("unpaid_leave_grounds"),
             field="reason",
         )
