@@ -12,7 +12,7 @@ from api.db_session import db
 from api.schemas import ApiErrorSchema, AwayArgsSchema, AwaySchema, MeSchema
 from engine.errors import NotFound
 from engine.models import User
-from engine.services import audit, person_facts, substitutes
+from engine.services import audit, person_facts, substitutes, visibility
 from engine.services.masking import MASK
 from engine.services.users import get_user_by_email
 
@@ -87,7 +87,7 @@ def _person(person: User, viewer: User) -> dict:
     """The facts about ``person`` as ``viewer`` may see them; HR's reads of sensitive facts are audited."""
     manager = db().get(User, person.manager_id) if person.manager_id else None
     salary, sanctions = person.monthly_salary, person_facts.sanctions_of(person)
-    if not person_facts.sees_salary(viewer, person):
+    if not visibility.sees_personal_facts(viewer, person):
         salary = sanctions = MASK
     elif viewer.id != person.id:
         read = [name for name, value in (("monthly_salary", salary), ("sanctions", sanctions)) if value]

@@ -8,8 +8,8 @@ Where each fact lives:
 - disciplinary sanctions (ст. 192: remark, reprimand, dismissal) are ``User.flags["sanctions"]``,
   ``[{type, date, lifted_on?}]`` with ISO dates, where the bonus route reads them (B-1).
 
-Salary and sanctions are sensitive (152-ФЗ): only the person, HR and admins see them (``sees_salary``),
-and neither values nor names go into messages or audit details; those carry field names and ids only.
+Salary and sanctions are sensitive (152-ФЗ): only the person, HR and admins see them
+(``visibility.sees_personal_facts``), and neither values nor names go into messages or audit details; those carry field names and ids only.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from engine.errors import InvalidData, NotFound
 from engine.models import PersonQualification, User
 from engine.models._types import utcnow
 from engine.services import audit, visibility
-from engine.services.users import normalise_email, report_ids
+from engine.services.users import normalise_email
 
 SALARY_MAX = Decimal("9999999999.99")  # what Numeric(12, 2) holds
 QUALIFICATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]{0,63}$")
@@ -109,22 +109,10 @@ def check_qualification_code(code: str) -> str:
     return code
 
 
-def can_see_person(session: Session, viewer: User, person: User) -> bool:
-    """The person themself, their managers up the line, HR and admins see a person (and their balances)."""
-    if viewer.id == person.id or visibility.sees_everything(viewer):
-        return True
-    return person.id in report_ids(session, viewer)
-
-
-def sees_salary(viewer: User, person: User) -> bool:
-    """Salary shows to the person, HR and admins only; a manager sees the rest of the facts."""
-    return viewer.id == person.id or visibility.sees_everything(viewer)
-
-
 def get_person(session: Session, email: str, *, viewer: User) -> User:
     """The person with this e-mail, if ``viewer`` may see them; NotFound alike when absent or hidden."""
     person = session.scalar(select(User).where(User.email == normalise_email(email)))
-    if person is None or not can_see_person(session, viewer, person):
+    if person is None or not visibility.can_see_person(session, viewer, person):
         raise NotFound(f"no user with e-mail {normalise_email(email)}")
     return person
 

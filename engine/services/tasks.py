@@ -42,30 +42,23 @@ def list_tasks(session: Session, *, user: User, limit: int = 100, offset: int = 
 def get_task(session: Session, task_id: uuid.UUID, *, viewer: User) -> tuple[HumanTask, ProcessInstance]:
     """A task and its instance, if the viewer may see them. Raises NotFound otherwise."""
     task = session.get(HumanTask, task_id)
-    if task is None or not _may_see(session, viewer, task, task.instance):
+    if task is None or not visibility.can_see_task(session, viewer, task, task.instance):
         raise NotFound(f"task {task_id} not found")
     return task, task.instance
 
 
-def _may_see(session: Session, user: User, task: HumanTask, instance: ProcessInstance) -> bool:
-    """Visibility, plus the tasks a substitute may act on for someone who is away today."""
-    if visibility.can_see_task(session, user, task, instance):
-        return True
-    if task.status != TaskStatus.OPEN:
-        return False
-    return visibility.may_act(user, task, substitutes.acting_for(session, user))
-
-
-def _check_may_act(session: Session, actor: User, task: HumanTask, instance: ProcessInstance) -> int | None:
+def _check_may_act(
+    actor: User, task: HumanTask, instance: ProcessInstance, acting_for: frozenset[int]
+) -> int | None:
     """Raise Forbidden unless ``actor`` may act on ``task``; returns whom they act for, if anyone.
 
-    Separation of duties gets its own message, so the refused person knows why.
+    ``acting_for``: the people ``actor`` stands in for today. Separation of duties gets its own
+    message, so the refused person knows why.
     """
     if visibility.is_excluded(actor, task):
         if actor.id == instance.initiator_id:
             raise Forbidden("separation of duties: you may not approve your own request")
         raise Forbidden("separation of duties: you approved an earlier step of this request")
-    acting_for = substitutes.acting_for(session, actor)
     if not visibility.may_act(actor, task, acting_for):
         _refuse(task)
     if task.assignee_id is not None and task.assignee_id != actor.id:
@@ -81,8 +74,13 @@ def _refuse(task: HumanTask) -> NoReturn:
     raise Forbidden("you are not a candidate for this task")
 
 
-def _locked(session: Session, task_id: uuid.UUID, actor: User) -> tuple[HumanTask, list[HumanTask]]:
-    """Lock the task's instance, then read the task, and the instance's open tasks, under the lock."""
+def _locked(
+    session: Session, task_id: uuid.UUID, actor: User
+) -> tuple[HumanTask, list[HumanTask], frozenset[int]]:
+    """Lock the task's instance, then read the task, and the instance's open tasks, under the lock.
+
+    Also returns whom ``actor`` stands in for today, read once for the whole step.
+    """
     instance = session.scalar(
         select(ProcessInstance)
         .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
@@ -108,11 +106,12 @@ def _locked(session: Session, task_id: uuid.UUID, actor: User) -> tuple[HumanTas
     # Bind the locked instance to the task now, while it is still referenced, so reading
     # task.instance later costs no query (the session only holds objects weakly).
     set_committed_value(task, "instance", instance)
-    if not _may_see(session, actor, task, instance):
+    acting_for = substitutes.acting_for(session, actor)
+    if not visibility.can_see_task(session, actor, task, instance, acting_for):
         raise NotFound(f"task {task_id} not found")
     if task.status != TaskStatus.OPEN:
         raise Conflict(f"task is already {task.status.value}")
-    return task, rows
+    return task, rows, acting_for
 
 
 def claim_task(session: Session, task_id: uuid.UUID, *, actor: User) -> HumanTask:
@@ -120,13 +119,13 @@ def claim_task(session: Session, task_id: uuid.UUID, *, actor: User) -> HumanTas
 
     Raises NotFound, Conflict (done, or claimed by someone else), Forbidden (not a candidate).
     """
-    task, _open = _locked(session, task_id, actor)
+    task, _open, acting_for = _locked(session, task_id, actor)
     instance = task.instance
     if task.assignee_id == actor.id:
         return task
-    if task.assignee_id is not None and task.assignee_id not in substitutes.acting_for(session, actor):
+    if task.assignee_id is not None and task.assignee_id not in acting_for:
         raise Conflict("task is already claimed by someone else")
-    on_behalf_of = _check_may_act(session, actor, task, instance)
+    on_behalf_of = _check_may_act(actor, task, instance, acting_for)
     task.assignee_id = actor.id
     task.on_behalf_of_id = on_behalf_of
     audit.record(
@@ -147,9 +146,9 @@ def complete_task(session: Session, task_id: uuid.UUID, *, actor: User, data: An
     The instance row stays locked for the whole step. Raises NotFound, Conflict (already done),
     Forbidden (may not act), InvalidData (form errors) and InstanceFailed (the route failed).
     """
-    task, open_rows = _locked(session, task_id, actor)
+    task, open_rows, acting_for = _locked(session, task_id, actor)
     instance = task.instance
-    task.on_behalf_of_id = _check_may_act(session, actor, task, instance)
+    task.on_behalf_of_id = _check_may_act(actor, task, instance, acting_for)
     definition = definitions.snapshot(session, instance.definition_id)
     if not visibility.sees_sensitive_data(actor, instance):
         # The actor saw sensitive fields as asterisks; submitted back unchanged they keep the stored value.

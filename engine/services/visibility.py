@@ -120,8 +120,8 @@ def visible_instances_clause(session: Session, user: User) -> ColumnElement[bool
 def _involved_clause(user: User, acting_for: Collection[int] = ()) -> ColumnElement[bool]:
     """SQL condition on HumanTask: ``user`` holds, held, completed or may claim the task.
 
-    A substitute is involved in the open tasks of the people they stand in for today, so they can
-    read the request they are asked to decide.
+    A substitute is involved in the open tasks of the people they stand in for today (held by them,
+    or open to them as named candidates), so they can read the request they are asked to decide.
     """
     involved = or_(
         HumanTask.assignee_id == user.id,
@@ -130,32 +130,66 @@ def _involved_clause(user: User, acting_for: Collection[int] = ()) -> ColumnElem
     )
     if not acting_for:
         return involved
-    return or_(
-        involved, and_(HumanTask.status == TaskStatus.OPEN, HumanTask.assignee_id.in_(list(acting_for)))
+    absent = list(acting_for)
+    standing_in = or_(
+        HumanTask.assignee_id.in_(absent),
+        exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.user_id.in_(absent)),
     )
+    return or_(involved, and_(HumanTask.status == TaskStatus.OPEN, standing_in))
 
 
-def can_see_instance(session: Session, user: User, instance: ProcessInstance) -> bool:
-    """True if ``user`` may see ``instance`` and its tasks."""
+def can_see_instance(
+    session: Session, user: User, instance: ProcessInstance, acting_for: Collection[int] | None = None
+) -> bool:
+    """True if ``user`` may see ``instance`` and its tasks.
+
+    ``acting_for`` (substitutes.acting_for) is read when not given; callers that already have it
+    pass it, so one check costs one look-up of who is away.
+    """
     if sees_everything(user) or instance.initiator_id == user.id:
         return True
     if instance.initiator_id in report_ids(session, user):
         return True
-    acting_for = substitutes.acting_for(session, user)
+    if acting_for is None:
+        acting_for = substitutes.acting_for(session, user)
     involved = _involved_clause(user, acting_for)
     query = select(HumanTask.id).where(HumanTask.instance_id == instance.id, involved).limit(1)
     return session.scalar(query) is not None
 
 
-def can_see_task(session: Session, user: User, task: HumanTask, instance: ProcessInstance) -> bool:
+def can_see_task(
+    session: Session,
+    user: User,
+    task: HumanTask,
+    instance: ProcessInstance,
+    acting_for: Collection[int] | None = None,
+) -> bool:
     """A task is visible to its assignee and candidates, and to whoever may see its instance.
 
-    A candidate keeps seeing a task someone else claimed, so they are told it is taken.
+    A candidate keeps seeing a task someone else claimed, so they are told it is taken. A substitute
+    sees the open tasks of the people they stand in for today.
     """
-    # may_act() needs one of the first two, so they cover everyone who may act.
-    return (
-        task.assignee_id == user.id or is_candidate(user, task) or can_see_instance(session, user, instance)
-    )
+    if task.assignee_id == user.id or is_candidate(user, task):
+        return True  # may_act() needs one of these or a stand-in, so they cover everyone who may act
+    if acting_for is None:
+        acting_for = substitutes.acting_for(session, user)
+    if task.status == TaskStatus.OPEN and (
+        task.assignee_id in acting_for or is_candidate(user, task, acting_for)
+    ):
+        return True
+    return can_see_instance(session, user, instance, acting_for)
+
+
+def can_see_person(session: Session, viewer: User, person: User) -> bool:
+    """The person themself, their managers up the line, HR and admins see a person (and their balances)."""
+    if viewer.id == person.id or sees_everything(viewer):
+        return True
+    return person.id in report_ids(session, viewer)
+
+
+def sees_personal_facts(viewer: User, person: User) -> bool:
+    """Salary and sanctions show to the person, HR and admins only; a manager sees the other facts."""
+    return viewer.id == person.id or sees_everything(viewer)
 
 
 def subject_id(instance: ProcessInstance) -> int | None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.db import session_scope
 from engine.errors import InvalidData, NotFound
 from engine.models import AuditEvent, PersonQualification, User
-from engine.services import person_facts
+from engine.services import person_facts, visibility
 from engine.services.person_facts import Qualification
 from engine.services.staff_import import import_staff
 
@@ -62,8 +62,8 @@ def qualifications(session_factory, email: str) -> dict[str, tuple]:
 )
 def test_who_sees_a_person_and_their_salary(session, org, viewer, seen, sees, salary):
     who, person = session.get(User, org[viewer].id), session.get(User, org[seen].id)
-    assert person_facts.can_see_person(session, who, person) is sees
-    assert person_facts.sees_salary(who, person) is salary
+    assert visibility.can_see_person(session, who, person) is sees
+    assert visibility.sees_personal_facts(who, person) is salary
     if not sees:
         with pytest.raises(NotFound) as hidden:
             person_facts.get_person(session, person.email, viewer=who)
