@@ -8,6 +8,11 @@ from flask import request
 from flask_smorest import abort
 
 
+def etag_header(etag: str) -> dict[str, str]:
+    """The response header carrying a version's ETag, as ``expected_version`` reads it back."""
+    return {"ETag": f'"{etag}"'}
+
+
 def expected_version(name: str, read_path: str) -> int | None:
     """The version of ``name`` that If-Match names (ETags look like ``"<name>-v3"``); None for ``*``.
 

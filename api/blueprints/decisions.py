@@ -85,16 +85,12 @@ def _summary(state: DecisionState, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _etag_header(state: DecisionState) -> dict[str, str]:
-    return {"ETag": f'"{state.etag}"'}
-
-
 def _xml_response(state: DecisionState) -> Response:
     return Response(
         state.content.encode("utf-8"),
         mimetype="application/xml",
         headers={
-            **_etag_header(state),
+            **etags.etag_header(state.etag),
             "Content-Disposition": f'inline; filename="{state.decision_id}-v{state.version}.dmn"',
         },
     )
@@ -179,7 +175,7 @@ class DecisionById(MethodView):
             )
         except StaleVersion as exc:
             abort(412, message=exc.message)
-        return _summary(state, changed=changed), _etag_header(state)
+        return _summary(state, changed=changed), etags.etag_header(state.etag)
 
 
 @blp.route("/<string:decision_id>/versions")

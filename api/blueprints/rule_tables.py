@@ -64,10 +64,6 @@ class CsvQueryArgsSchema(Schema):
     format = fields.String(load_default=None, metadata={"description": "csv: answer with CSV"})
 
 
-def _etag_header(state: TableState) -> dict[str, str]:
-    return {"ETag": f'"{state.etag}"'}
-
-
 def _table(state: TableState, **extra: Any) -> dict[str, Any]:
     spec = state.spec
     return {
@@ -99,7 +95,7 @@ def _csv_response(state: TableState) -> Response:
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{state.name}-v{state.version}.csv"',
-            **_etag_header(state),
+            **etags.etag_header(state.etag),
         },
     )
 
@@ -151,7 +147,7 @@ class RuleTableByName(MethodView):
         state = rule_tables.current(db(), name)
         if _wants_csv(args):
             return _csv_response(state)
-        return _table(state), _etag_header(state)
+        return _table(state), etags.etag_header(state.etag)
 
     @require_role("hr", "admin")
     @blp.response(200, RuleTableSchema)
@@ -207,7 +203,7 @@ class RuleTableByName(MethodView):
         except StaleVersion as exc:
             abort(412, message=exc.message)
         diff = state.diff if changed else {"added": [], "removed": [], "changed": []}
-        return _table(state, changed=changed, diff=diff), _etag_header(state)
+        return _table(state, changed=changed, diff=diff), etags.etag_header(state.etag)
 
 
 def _comment(value: Any) -> str:
@@ -274,4 +270,4 @@ class RuleTableVersionByNumber(MethodView):
             **rule_tables.diff_counts(state.diff),
             "rows": state.rows,
             "diff": state.diff,
-        }, _etag_header(state)
+        }, etags.etag_header(state.etag)

@@ -9,7 +9,8 @@ Where each fact lives:
   ``[{type, date, lifted_on?}]`` with ISO dates, where the bonus route reads them (B-1).
 
 Salary and sanctions are sensitive (152-ФЗ): only the person, HR and admins see them
-(``visibility.sees_personal_facts``), and neither values nor names go into messages or audit details; those carry field names and ids only.
+(``visibility.sees_personal_facts``), and neither values nor names go into messages or audit
+details; those carry field names and ids only.
 """
 
 from __future__ import annotations
