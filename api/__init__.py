@@ -56,6 +56,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # Names are Cyrillic more often than not: send them as UTF-8, not as \u escapes.
     app.json.ensure_ascii = False
     db_session.init_app(app, settings)
+    from worker.runtime import install as install_background_work
+
+    app.extensions["approute.runner"] = install_background_work(settings, app.extensions["approute.sessions"])
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     blueprints = (

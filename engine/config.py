@@ -30,6 +30,22 @@ class Settings:
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
     oidc_roles_claim: str = "roles"
+    # Background work. jobs_mode: "rq" (Redis set), "thread" (embedded default: a runner thread in
+    # the web process) or "manual" (nothing runs until a caller drives it: tests, scripts).
+    jobs_mode: str = "thread"
+    outbox_lease_seconds: float = 120.0
+    scheduler_interval_seconds: float = 1.0
+    # E-mail: no host, no e-mail (in-app notifications still work).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "approute <approute@localhost>"
+    # Links in e-mails point here.
+    base_url: str = "http://127.0.0.1:8000"
+    # Webhooks are signed with it (HMAC-SHA256); unset, webhook service tasks fail with that reason.
+    webhook_secret: str | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -50,7 +66,30 @@ class Settings:
             oidc_client_id=env.get("APPROUTE_OIDC_CLIENT_ID") or None,
             oidc_client_secret=env.get("APPROUTE_OIDC_CLIENT_SECRET") or None,
             oidc_roles_claim=env.get("APPROUTE_OIDC_ROLES_CLAIM") or "roles",
+            jobs_mode=_jobs_mode(env),
+            outbox_lease_seconds=float(env.get("APPROUTE_OUTBOX_LEASE_SECONDS") or 120),
+            scheduler_interval_seconds=float(env.get("APPROUTE_SCHEDULER_INTERVAL_SECONDS") or 1),
+            smtp_host=env.get("APPROUTE_SMTP_HOST") or None,
+            smtp_port=int(env.get("APPROUTE_SMTP_PORT") or 25),
+            smtp_user=env.get("APPROUTE_SMTP_USER") or None,
+            smtp_password=env.get("APPROUTE_SMTP_PASSWORD") or None,
+            smtp_starttls=(env.get("APPROUTE_SMTP_STARTTLS") or "0").strip().lower() not in _OFF,
+            mail_from=env.get("APPROUTE_MAIL_FROM") or "approute <approute@localhost>",
+            base_url=(env.get("APPROUTE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            webhook_secret=env.get("APPROUTE_WEBHOOK_SECRET") or None,
         )
+
+
+JOBS_MODES = ("rq", "thread", "manual")
+
+
+def _jobs_mode(env) -> str:
+    mode = (env.get("APPROUTE_JOBS") or "").strip().lower()
+    if not mode:
+        return "rq" if env.get("APPROUTE_REDIS_URL") else "thread"
+    if mode not in JOBS_MODES:
+        raise ConfigurationError(f"APPROUTE_JOBS must be one of {', '.join(JOBS_MODES)}, not '{mode}'")
+    return mode
 
 
 def default_sqlite_url() -> str:

@@ -20,6 +20,10 @@ import engine.models  # noqa: F401 - registers every table on Base.metadata
 from engine.db import Base, make_engine, make_session_factory, session_scope
 from engine.services.demo import seed_demo
 
+# Background work runs only when a test drives it (the `background` fixture), so that no runner
+# thread outlives its test's database; tests of the thread and RQ modes set the mode themselves.
+os.environ.setdefault("APPROUTE_JOBS", "manual")
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "APPROUTE_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
 )
@@ -154,3 +158,32 @@ def leave_definition(session_factory):
     with session_scope(session_factory) as s:
         row = deploy_bundle(s, bundle_files(PROCESS_DIR / "leave_request"), actor=None)
         return {"id": row.id, "key": row.key, "version": row.version}
+
+
+@pytest.fixture
+def background(session_factory):
+    """``background()`` runs every due job and timer in this thread until none is left; returns the count."""
+    from worker.pump import work_until_idle
+
+    return lambda: work_until_idle(session_factory)
+
+
+@pytest.fixture(autouse=True)
+def _real_time_again():
+    """A test may move engine.clock forward; the next one starts on real time."""
+    from engine import clock
+
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def move_clock():
+    """``move_clock(datetime)`` moves engine.clock forward to that moment (aware); returns it."""
+    from engine import clock
+
+    def travel(moment):
+        clock.travel_to(moment)
+        return clock.now()
+
+    return travel

@@ -1,29 +1,43 @@
-"""`python -m worker` (or `approute worker`): run an RQ worker on approute's queues."""
+"""`python -m worker` (or `approute worker`): run jobs from Redis, and the dispatcher and scheduler loop."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import threading
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import SimpleWorker
 
 from engine.config import Settings
+from engine.db import make_engine, make_session_factory
+from engine.services import outbox
+from worker.pump import pump_once, work_until_idle
+from worker.rq_jobs import QUEUE, RQDispatcher
 
-QUEUES = ("approute",)
+log = logging.getLogger("approute.worker")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run until stopped (or, with --burst, until the queues are empty).
+    """Run until stopped (or, with --burst, until nothing is queued or due).
 
-    Without APPROUTE_REDIS_URL there is nothing to do: jobs run in-process.
+    With APPROUTE_REDIS_URL: an RQ worker on approute's queue, plus a thread that re-sends
+    unfinished outbox rows and fires due timers. Any number of workers may run. Without it,
+    --burst runs the due work once in this process; a long-running worker needs Redis.
     """
     parser = argparse.ArgumentParser(prog="approute worker")
-    parser.add_argument("--burst", action="store_true", help="stop once the queues are empty")
+    parser.add_argument("--burst", action="store_true", help="stop once nothing is queued or due")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
+    factory = make_session_factory(make_engine(settings.database_url))
     if not settings.redis_url:
+        if args.burst:
+            handled = work_until_idle(factory)
+            print(f"approute worker: ran {handled} due jobs and timers", file=sys.stderr)
+            return 0
         print(
             "approute worker: APPROUTE_REDIS_URL is not set. In the embedded mode background work "
             "runs inside `approute serve`; set APPROUTE_REDIS_URL to run separate workers.",
@@ -36,8 +50,32 @@ def main(argv: list[str] | None = None) -> int:
     except RedisError as exc:
         print(f"approute worker: cannot reach Redis at APPROUTE_REDIS_URL: {exc}", file=sys.stderr)
         return 1
-    Worker(list(QUEUES), connection=connection).work(burst=args.burst, with_scheduler=False)
+    dispatcher = RQDispatcher(settings.redis_url)
+    outbox.set_dispatcher(dispatcher)  # jobs that make jobs hand them straight to Redis
+    stop = threading.Event()
+    pump = threading.Thread(target=_pump_loop, args=(factory, dispatcher, settings, stop), daemon=True)
+    if args.burst:
+        pump_once(factory, dispatcher, lease_seconds=settings.outbox_lease_seconds)
+    else:
+        pump.start()
+    # SimpleWorker runs jobs in this process: no fork per job, so the database pool stays valid.
+    worker = SimpleWorker([QUEUE], connection=connection)
+    try:
+        worker.work(burst=args.burst, with_scheduler=False, logging_level="WARNING")
+    finally:
+        stop.set()
     return 0
+
+
+def _pump_loop(factory, dispatcher, settings: Settings, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            handled = pump_once(factory, dispatcher, lease_seconds=settings.outbox_lease_seconds)
+        except Exception:
+            log.exception("pump failed; trying again")
+            handled = 0
+        if not handled:
+            stop.wait(settings.scheduler_interval_seconds)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from engine.bpmn import timers as _timers  # noqa: F401 - points SpiffWorkflow timers at engine.clock
 from engine.bpmn.assignment import evaluate_assignment
 from engine.bpmn.due import resolve_due
 from engine.bpmn.sandbox import SandboxEnvironment, SandboxViolation

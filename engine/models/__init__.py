@@ -1,6 +1,18 @@
 """Every model, imported so that ``Base.metadata`` is complete for Alembic and the tests."""
 
 from engine.models.audit import AuditChainHead, AuditEvent
+from engine.models.background import (
+    Document,
+    Incident,
+    IncidentStatus,
+    JobStatus,
+    Notification,
+    OutboxJob,
+    RegisterCounter,
+    Timer,
+    TimerKind,
+    TimerStatus,
+)
 from engine.models.bonus import BonusFundUsage
 from engine.models.definitions import DefinitionFile, ProcessDefinition
 from engine.models.instances import (
@@ -35,16 +47,23 @@ __all__ = [
     "DecisionRecord",
     "DefinitionFile",
     "Department",
+    "Document",
     "HumanTask",
     "IdempotencyKey",
+    "Incident",
+    "IncidentStatus",
     "InstanceStatus",
     "Invitation",
+    "JobStatus",
     "LeaveLedgerEntry",
     "LedgerKind",
+    "Notification",
+    "OutboxJob",
     "PersonQualification",
     "ProcessDefinition",
     "ProcessInstance",
     "PurgeRecord",
+    "RegisterCounter",
     "RetentionPolicy",
     "RuleTable",
     "RuleTableVersion",
@@ -52,5 +71,8 @@ __all__ = [
     "Substitution",
     "TaskCandidate",
     "TaskStatus",
+    "Timer",
+    "TimerKind",
+    "TimerStatus",
     "User",
 ]

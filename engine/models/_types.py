@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.types import TypeDecorator
 
+from engine import clock
+
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -34,5 +36,5 @@ class UtcDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware, in UTC (engine.clock, which tests may move forward)."""
+    return clock.now()

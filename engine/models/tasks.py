@@ -44,6 +44,10 @@ class HumanTask(Base):
     on_behalf_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), comment="whom the assignee stands in for (out of office)"
     )
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    escalated_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), comment="who held the task before its escalation policy moved it"
+    )
     excluded_user_ids: Mapped[list[int]] = mapped_column(
         JSONType, default=list, comment="separation of duties: people who may not act on this task"
     )

@@ -31,6 +31,9 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     position: Mapped[str | None] = mapped_column(String(200))
     hire_date: Mapped[date | None] = mapped_column()
+    language: Mapped[str] = mapped_column(
+        String(8), default="ru", server_default="ru", comment="ru or en: notifications and e-mail"
+    )
     monthly_salary: Mapped[Decimal | None] = mapped_column(
         Numeric(12, 2), comment="roubles a month; sensitive: shown only to the person, HR and admins"
     )

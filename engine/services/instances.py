@@ -21,7 +21,15 @@ from engine.models import (
     User,
 )
 from engine.models._types import utcnow
-from engine.services import audit, decision_tables, definitions, process_hooks, visibility
+from engine.services import (
+    audit,
+    decision_tables,
+    definitions,
+    outbox,
+    process_hooks,
+    timers,
+    visibility,
+)
 from engine.services.steps import persist_step
 from engine.services.submissions import check_submission
 
@@ -227,6 +235,8 @@ def cancel_instance(session: Session, instance_id: uuid.UUID, *, actor: User) ->
     instance.updated_at = now
     instance.state = runtime.save_workflow(workflow)
     audit.record(session, "instance.cancelled", actor=actor, instance_id=instance.id)
+    timers.on_instance_closed(session, instance)
+    outbox.cancel_for_instance(session, instance.id)
     process_hooks.hooks_for(instance.process_key).on_finished(session, instance)
     session.flush()
     return instance

@@ -24,7 +24,15 @@ from engine.models import (
     User,
 )
 from engine.models._types import utcnow
-from engine.services import assignment, audit, decision_tables, process_hooks
+from engine.services import (
+    assignment,
+    audit,
+    decision_tables,
+    notifications,
+    process_hooks,
+    service_tasks,
+    timers,
+)
 from engine.services.definitions import DefinitionSnapshot
 
 
@@ -94,6 +102,11 @@ def _persist(session, instance, workflow, definition, actor, open_rows) -> list[
         instance.completed_at = now
         audit.record(session, "instance.completed", actor=actor, instance_id=instance.id)
         process_hooks.hooks_for(instance.process_key).on_finished(session, instance)
+    # Background work the step caused is written in its transaction: service-task jobs, timer
+    # rows (BPMN timers and the SLA policies of the new tasks), and notifications.
+    service_tasks.schedule_started(session, instance, workflow)
+    timers.sync_instance(session, instance, workflow, definition, created)
+    notifications.after_step(session, instance, created)
     instance.state = runtime.save_workflow(workflow)
     return created
 

@@ -1,0 +1,39 @@
+"""What RQ runs: the outbox job by id. RQ carries ids only; the truth stays in the database."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from redis import Redis
+from rq import Queue
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.config import Settings
+from engine.db import make_engine, make_session_factory
+from engine.services import jobs
+
+QUEUE = "approute"
+
+
+@lru_cache(maxsize=1)
+def _factory() -> sessionmaker[Session]:
+    return make_session_factory(make_engine(Settings.from_env().database_url))
+
+
+def run_outbox_job(job_id: int) -> str:
+    """RQ entry point."""
+    return jobs.execute(_factory(), job_id)
+
+
+class RQDispatcher:
+    """Hands committed job ids to the RQ queue (one RQ job per outbox row)."""
+
+    def __init__(self, redis_url: str):
+        self.connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self.queue = Queue(QUEUE, connection=self.connection)
+
+    def __call__(self, ids: list[int]) -> None:
+        with self.connection.pipeline() as pipe:
+            for job_id in ids:
+                self.queue.enqueue(run_outbox_job, job_id, result_ttl=0, failure_ttl=3600, pipeline=pipe)
+            pipe.execute()
