@@ -8,6 +8,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy.orm import Session, sessionmaker
 
+import worker.operators  # noqa: F401 - registers the worker-side operators and job kinds
 from engine.config import Settings
 from engine.db import make_engine, make_session_factory
 from engine.services import jobs

@@ -18,5 +18,5 @@ def on_instance_closed(session: Session, instance: ProcessInstance) -> None:
 
 
 def fire_due(factory, *, limit: int = 100) -> int:
-    """Claim due timer rows (FOR UPDATE SKIP LOCKED), fire each in its own transaction; return how many fired."""
+    """Claim due timer rows (FOR UPDATE SKIP LOCKED) and fire each; returns how many fired."""
     return 0

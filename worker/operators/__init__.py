@@ -1,0 +1,6 @@
+"""Service-task operators and job kinds that need worker-side libraries (templates, PDF, SMTP).
+
+Importing this package registers them; every process that runs jobs imports it (worker.pump).
+"""
+
+from __future__ import annotations
