@@ -493,6 +493,9 @@ TABLE = [
         ),
         _every(200),
     ),
+    # -- incidents (service tasks that failed for good) --
+    # -- notifications --
+    # -- documents of an instance --
 ]
 
 # Endpoints that exist but this table does not cover yet, each with the reason. Keep it short:
