@@ -22,6 +22,7 @@ from RestrictedPython.Eval import default_guarded_getitem
 from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment
 
+from engine import clock
 from engine.bpmn import guards
 
 MAX_DATA_BYTES = 1024 * 1024
@@ -38,7 +39,7 @@ DATE_HELPERS: dict[str, Any] = {
     "date": _dt.date,
     "datetime": _dt.datetime,
     "timedelta": _dt.timedelta,
-    "today": lambda: _dt.date.today().isoformat(),
+    "today": lambda: clock.today().isoformat(),
 }
 _GUARDED_OPERATORS = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<", ast.Mod: "%"}
 

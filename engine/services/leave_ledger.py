@@ -23,9 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine import clock
 from engine.errors import Conflict, InvalidData
 from engine.models import LeaveLedgerEntry, LedgerKind, User
-from engine.models._types import utcnow
 from engine.services import audit
 from rules import leave_ledger as arithmetic
 from rules.leave_ledger import Balance, LeavePolicy, WorkingYear
@@ -35,8 +35,8 @@ REASON_MAX = 500
 
 
 def today() -> date:
-    """The day balances are computed for when none is given (UTC)."""
-    return utcnow().date()
+    """The day balances are computed for when none is given (the company's date)."""
+    return clock.today()
 
 
 def leave_policies() -> Mapping[str, LeavePolicy]:

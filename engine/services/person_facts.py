@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from engine import clock
 from engine.errors import InvalidData, NotFound
 from engine.models import PersonQualification, User
 from engine.models._types import utcnow
@@ -258,7 +259,7 @@ def _checked_sanctions(items: Any, problems: list[dict[str, str]]) -> list[dict[
             problems.append(
                 {"field": f"{where}.date", "message": "is required: the day of the order, YYYY-MM-DD"}
             )
-        elif issued > date.today():
+        elif issued > clock.today():
             # A sanction is recorded once it is given (ст. 193: by an order), not ahead of it.
             problems.append({"field": f"{where}.date", "message": "is in the future"})
         if item.get("lifted_on") is not None and lifted is None:

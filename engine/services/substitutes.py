@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import clock
 from engine.errors import InvalidData, NotFound
 from engine.models import Substitution, User
 from engine.models._types import utcnow
@@ -23,8 +24,8 @@ from engine.services.users import normalise_email
 
 
 def today() -> date:
-    """The calendar day periods are compared with (UTC)."""
-    return utcnow().date()
+    """The calendar day periods are compared with (the company's date)."""
+    return clock.today()
 
 
 def _open_periods():

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from engine import clock
 from engine.db import session_scope
 from engine.models import BonusFundUsage
 from rules.dates import add_months
@@ -87,7 +87,7 @@ def test_a30_over_the_fund_adds_the_cfo_to_the_chain(client, scene):
 
 
 def test_a31_active_reprimand_blocks_a_kpi_bonus_not_a_one_off(client, session_factory, scene):
-    reprimand = add_months(date.today(), -3)
+    reprimand = add_months(clock.today(), -3)
     recorded = client.patch(
         f"/api/v1/users/{scene['employee_sales_1'].email}",
         json={"sanctions": [{"type": "reprimand", "date": reprimand.isoformat()}]},

@@ -28,6 +28,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+from engine import clock
 from engine.db import session_scope
 from engine.models import LeaveLedgerEntry, ProcessInstance
 from engine.services.person_facts import Qualification
@@ -386,7 +387,7 @@ def test_a19_a_second_approval_of_a_decided_task_is_refused(client, world, sessi
 def test_a20_a_manager_away_hands_new_tasks_to_the_deputy(client, world):
     from tests.api.helpers import LEAVE
 
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     away = client.put(
         "/api/v1/users/me/away",
         json={"substitute_email": world["manager_ops"].email, "from": today, "to": LEAVE["end"]},

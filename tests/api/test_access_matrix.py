@@ -11,13 +11,13 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
+from engine import clock
 from engine.db import session_scope
 from engine.models import User
 from engine.services.coordinators import set_coordinator
@@ -81,7 +81,7 @@ def _every(status) -> dict[str, object]:
 
 def _put_away(client, headers, _target):
     # The director stands in: every player is someone else, so no one names themself.
-    today = date.today()
+    today = clock.today()
     body = {"substitute_email": "director@demo.approute.test", "from": str(today), "to": str(today)}
     return client.put("/api/v1/users/me/away", json=body, headers=headers)
 

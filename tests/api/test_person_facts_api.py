@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from api.cli import main as approute
+from engine import clock
 from engine.db import session_scope
 from engine.models import AuditEvent, User
 from engine.services import person_facts
@@ -209,7 +210,7 @@ def test_bad_sanctions_are_refused_per_field_and_keep_what_was_there(client, org
             "sanctions": [
                 {"type": "fine", "date": "2026-01-12"},  # no fines in ст. 192
                 {"type": "remark", "date": "2026-02-01", "lifted_on": "2026-01-01"},
-                {"type": "remark", "date": (date.today() + timedelta(days=1)).isoformat()},
+                {"type": "remark", "date": (clock.today() + timedelta(days=1)).isoformat()},
             ],
         },
     )

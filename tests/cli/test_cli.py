@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
 import redis
 
 from api import create_app
+from engine import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROUTE = Path(sys.executable).with_name("approute")
@@ -140,7 +140,7 @@ def test_after_demo_a_manager_files_a_bonus_that_routes(shell):
         "employee_email": "anna@demo.approute.test",
         "bonus_type": "one_off",
         "amount": 10_000,
-        "period": date.today().strftime("%Y-%m"),
+        "period": clock.today().strftime("%Y-%m"),
         "justification": "closed the quarter's biggest deal",
     }
     filed = client.post("/api/v1/definitions/bonus/instances", json={"data": data}, headers=sales_head)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import processes
+from engine import clock
 from engine.db import session_scope
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance, User
 from engine.services import definitions, instances, tasks
@@ -31,7 +32,7 @@ def leave_week(weeks_ahead: int = 3, *, today: date | None = None) -> tuple[str,
     """
     from rules.tables import production_calendar_rows
 
-    today = today or date.today()
+    today = today or clock.today()
     holidays = {
         row["date"]
         for row in production_calendar_rows((today.year, today.year + 1))

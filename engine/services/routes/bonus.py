@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
+from engine import clock
 from engine.errors import InvalidData, NotFound
 from engine.models import BonusFundUsage, Department, HumanTask, ProcessDefinition, ProcessInstance, User
 from engine.services import decision_records, decision_tables, definitions, masking, process_hooks
@@ -171,7 +172,7 @@ def _chain_of(
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def _employee(session: Session, actor: User, email: Any) -> User:

@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from engine import clock
 from engine.errors import InvalidData
 from engine.models import HumanTask, InstanceStatus, ProcessInstance, User
-from engine.models._types import utcnow
 from engine.services import audit, decision_records, leave_ledger, process_hooks
 from engine.services.routes import leave_checks, leave_records
 from rules import outcomes
@@ -33,8 +33,8 @@ _PENDING_CHECKS = "leave_route.evaluations"  # session.info key: before_start's 
 
 
 def today() -> date:
-    """The day submissions are checked against (UTC). Tests replace this function."""
-    return utcnow().date()
+    """The day submissions are checked against (the company's date). Tests replace this function."""
+    return clock.today()
 
 
 def _refuse(what: str, problems: list[dict[str, Any]]) -> InvalidData:
