@@ -15,14 +15,17 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     import admin_ui
     from api import auth, db_session, errors
     from api.blueprints import (
+        accreditation,
         audit,
         coordinators,
         decisions,
         definitions,
         departments,
+        incidents,
         instances,
         invitations,
         leave,
+        notifications,
         retention,
         rule_tables,
         sign_in,
@@ -62,6 +65,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     blueprints = (
+        accreditation,
         definitions,
         instances,
         tasks,
@@ -76,6 +80,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         rule_tables,
         decisions,
         leave,
+        incidents,
+        notifications,
     )
     for module in blueprints:
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")

@@ -42,6 +42,7 @@ def _bundles(paths: list[str]) -> list[tuple[str, dict[str, bytes]]]:
 
 
 def cmd_deploy(args) -> int:
+    import worker.operators  # noqa: F401 - deploy checks each service task's operator is registered
     from engine.services.definitions import deploy_if_changed
 
     failed = 0

@@ -266,6 +266,7 @@ class MeSchema(Schema):
     roles = fields.List(fields.String())
     department = fields.String(allow_none=True)
     manager_email = fields.String(allow_none=True)
+    language = fields.String(metadata={"description": "ru or en: notifications and e-mail"})
     away = fields.Nested(AwaySchema, allow_none=True)
 
 

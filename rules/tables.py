@@ -526,6 +526,7 @@ def _qualifications() -> list[Row]:
             "title": "Аккредитация специалиста",
             "needs_credential": True,
             "validity_months": 60,
+            "periodic_accreditation": True,
         },
         {
             "code": "labour_safety",
@@ -552,6 +553,30 @@ def _qualifications() -> list[Row]:
             "validity_months": 12,
         },
         {"code": "nurse", "title": "Медицинская сестра", "needs_credential": False, "validity_months": None},
+    ]
+
+
+def _mandatory_trainings() -> list[Row]:
+    # hr-domain §5.2 ⚠: the periods are the usual minimums; the medical exam depends on the harmful
+    # factor and position attestation on the local act, so HR sets them per company. Attestation is
+    # not a допуск: an overdue one is reminded of but does not stop anyone working.
+    def item(code, title, months, basis, blocks=True):
+        return {
+            "code": code,
+            "title": title,
+            "period_months": months,
+            "due_soon_days": 30,
+            "blocks_admission": blocks,
+            "basis": basis,
+        }
+
+    return [
+        item("labour_safety", "Обучение по охране труда и проверка знаний", 36, "ПП РФ № 2464"),
+        item("first_aid", "Обучение оказанию первой помощи", 36, "ПП РФ № 2464"),
+        item("repeat_briefing", "Повторный инструктаж", 6, "ПП РФ № 2464"),
+        item("medical_exam", "Периодический медицинский осмотр", 12, "приказ Минздрава № 29н"),
+        item("electrical_safety", "Группа по электробезопасности", 12, "Правила по ОТ в электроустановках"),
+        item("position_attestation", "Аттестация на соответствие должности", 36, "ст. 81 ТК РФ", False),
     ]
 
 
@@ -709,12 +734,39 @@ TABLES: dict[str, TableSpec] = {
                 "title": _text("what it is"),
                 "needs_credential": _bool("holding it needs a dated credential", False),
                 "validity_months": _count("months a credential stays valid", minimum=1),
+                "periodic_accreditation": _bool(
+                    "renewed by periodic accreditation (§5.1): the accreditation route and its reminders",
+                    False,
+                ),
             },
             key=("code",),
             required=("code", "title"),
             readers=STAFF_READERS,
             defaults=_qualifications,
             row_checks=(_validity_with_credential,),
+        ),
+        TableSpec(
+            name="mandatory_trainings",
+            title="Mandatory training and attestation",
+            description="Training people must repeat, how often, and whether an overdue one stops "
+            "work admission (§5.2). A person's last date is a qualification with the same code.",
+            properties={
+                "code": _code("the training, e.g. labour_safety; the person's qualification code"),
+                "title": _text("what it is"),
+                "period_months": _count("months between two trainings", nullable=False, minimum=1),
+                "due_soon_days": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "default": 30,
+                    "description": "days before the due date from which it is due soon",
+                },
+                "blocks_admission": _bool("overdue: the person's work admission (допуск) is off", True),
+                "basis": _text("the rule that requires it", optional=True),
+            },
+            key=("code",),
+            required=("code", "title", "period_months"),
+            readers=STAFF_READERS,
+            defaults=_mandatory_trainings,
         ),
         TableSpec(
             name="bonus_funds",
@@ -738,6 +790,24 @@ TABLES: dict[str, TableSpec] = {
             row_checks=(_period_shape,),
         ),
         TableSpec(
+            name="leave_schedule",
+            title="Leave schedule",
+            # ст. 123: the schedule binds both sides; the employee is told each start two weeks ahead
+            # (the leave_schedule_notices sweep reads this table and sends the notices).
+            description="The leave schedule (график отпусков): who goes on leave when, per ст. 123.",
+            properties={
+                "email": _text("the employee's e-mail", max_length=254),
+                "start": _date("first day of the leave"),
+                "days": _count("calendar days", nullable=False, minimum=1),
+                "leave_type": _code("a leave type code, usually annual") | {"default": "annual"},
+            },
+            key=("email", "start"),
+            required=("email", "start", "days"),
+            # Everyone's leave dates: the people who plan around them, not every colleague.
+            readers=frozenset({"hr", "admin", "manager"}),
+            defaults=list,
+        ),
+        TableSpec(
             name="certificate_slas",
             title="Certificate deadlines",
             description="Working days to issue each certificate (ст. 62: at most 3); generated or not.",
@@ -747,6 +817,10 @@ TABLES: dict[str, TableSpec] = {
                 "working_days": _count("working days from the application", nullable=False, minimum=1),
                 "auto": _bool("generated from data without HR", False),
                 "legal": _bool("set by law: HR may shorten it, not lengthen it", False),
+                "count_filing_day": _bool(
+                    "the filing day is day 1 if it is a working day (garant.ru's reading); off: the next day",
+                    True,
+                ),
             },
             key=("certificate_type",),
             required=("certificate_type", "working_days"),

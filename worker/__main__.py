@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", action="store_true", help="stop once nothing is queued or due")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change is noise here
     settings = Settings.from_env()
     factory = make_session_factory(make_engine(settings.database_url))
     if not settings.redis_url:
@@ -53,18 +55,66 @@ def main(argv: list[str] | None = None) -> int:
     dispatcher = RQDispatcher(settings.redis_url)
     outbox.set_dispatcher(dispatcher)  # jobs that make jobs hand them straight to Redis
     stop = threading.Event()
-    pump = threading.Thread(target=_pump_loop, args=(factory, dispatcher, settings, stop), daemon=True)
     if args.burst:
         pump_once(factory, dispatcher, lease_seconds=settings.outbox_lease_seconds)
-    else:
-        pump.start()
-    # SimpleWorker runs jobs in this process: no fork per job, so the database pool stays valid.
-    worker = SimpleWorker([QUEUE], connection=connection)
+        _Worker([QUEUE], connection=connection, stop=stop).work(
+            burst=True, with_scheduler=False, logging_level="WARNING"
+        )
+        return 0
+    threading.Thread(target=_pump_loop, args=(factory, dispatcher, settings, stop), daemon=True).start()
     try:
-        worker.work(burst=args.burst, with_scheduler=False, logging_level="WARNING")
+        _work_until_stopped(connection, stop)
     finally:
         stop.set()
     return 0
+
+
+class _Worker(SimpleWorker):
+    """RQ's in-process worker (no fork per job: the database pool stays valid) that notes a stop signal."""
+
+    def __init__(self, *args, stop: threading.Event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.approute_stop = stop
+
+    def request_stop(self, signum, frame):
+        """SIGTERM or SIGINT: note it for the loop around us, then RQ's warm shutdown."""
+        self.approute_stop.set()
+        super().request_stop(signum, frame)
+
+
+def _work_until_stopped(connection: Redis, stop: threading.Event) -> None:
+    # RQ's work loop waits out a lost connection only while it waits for a job; lost at any other
+    # moment (a Redis restart while a job runs), RQ quits. The outbox re-sends whatever was in the
+    # old Redis, so the worker just waits for Redis to be back and starts a new RQ loop.
+    while not stop.is_set():
+        try:
+            _Worker([QUEUE], connection=connection, stop=stop).work(
+                burst=False, with_scheduler=False, logging_level="WARNING"
+            )
+        except RedisError as exc:
+            log.warning("the RQ loop lost Redis (%s)", type(exc).__name__)
+        if stop.is_set():
+            return
+        _stop_on_signals(stop)  # RQ's handlers belong to the loop that ended
+        stop.wait(0.5)  # whatever ended the loop, do not spin on it
+        _wait_for_redis(connection, stop)
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+
+def _wait_for_redis(connection: Redis, stop: threading.Event) -> None:
+    delay = 0.2
+    while not stop.is_set():
+        try:
+            connection.ping()
+            log.info("Redis is back; the RQ loop starts again")
+            return
+        except RedisError:
+            stop.wait(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _pump_loop(factory, dispatcher, settings: Settings, stop: threading.Event) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,11 +41,17 @@ class EmbeddedRunner:
 
     def _loop(self) -> None:
         send = run_inline(self.factory)
+        next_pump = time.monotonic()
         while not self._stop.is_set():
-            try:
-                job_id = self._queue.get(timeout=self.interval)
-            except queue.Empty:
+            # The pump's turn comes every interval even while jobs keep arriving, so a steady
+            # stream of jobs cannot starve due timers and re-sends.
+            if time.monotonic() >= next_pump:
                 self._pump(send)
+                next_pump = time.monotonic() + self.interval
+                continue
+            try:
+                job_id = self._queue.get(timeout=max(0.0, next_pump - time.monotonic()))
+            except queue.Empty:
                 continue
             try:
                 jobs.execute(self.factory, job_id)

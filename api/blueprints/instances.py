@@ -124,3 +124,7 @@ class InstanceLegalHold(MethodView):
         row = instances.lock_instance(db(), instance_id)
         purge.clear_legal_hold(db(), row, actor=current_user())
         return legal_hold(row)
+
+
+# The documents of an instance live in their own module and add their routes to this blueprint.
+from api.blueprints import instance_documents  # noqa: E402, F401

@@ -26,7 +26,8 @@ class Invitations(MethodView):
         """Invite an existing, active person to set a password (HR or admin).
 
         The answer holds the one-time code, valid for 7 days; it is not stored and not shown again.
-        Earlier unused codes of the person stop working. approute does not e-mail it yet: pass it on.
+        Earlier unused codes of the person stop working. The person is also e-mailed the link
+        when SMTP is configured (APPROUTE_SMTP_HOST).
         """
         issued = credentials.invite(db(), email=args["email"], actor=current_user())
         # The code goes after '#': browsers do not send the fragment, so it stays out of access logs.

@@ -9,8 +9,8 @@ from marshmallow import Schema, fields, validate
 from api.auth import current_user, require_role
 from api.db_session import db
 from api.schemas import ApiErrorSchema
-from engine.models import LeaveLedgerEntry, User
-from engine.services import leave_ledger, person_facts
+from engine.models import LeaveLedgerEntry, LeaveScheduleNotice, User
+from engine.services import leave_ledger, leave_schedule, person_facts
 from engine.services.users import get_user_by_email
 
 blp = Blueprint("leave", __name__, description="Leave balances and the ledger")
@@ -137,3 +137,58 @@ class Ledger(MethodView):
             db(), person, leave_type=args["leave_type"], days=args["days"], reason=args["reason"], actor=me
         )
         return {"entry": _entry(entry, person, me), "balance": _balance(person)}
+
+
+class ScheduleNoticeQuerySchema(Schema):
+    email = fields.String(
+        load_default=None, validate=validate.Length(1, 254), metadata={"description": "HR and admins only"}
+    )
+
+
+class ScheduleNoticeSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    start = fields.Date(metadata={"description": "first day of the scheduled leave"})
+    days = fields.Integer(allow_none=True)
+    leave_type = fields.String()
+    notice_due = fields.Date(metadata={"description": "the last day to sign the notice (start - 14 days)"})
+    sent_at = fields.DateTime(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    may_move = fields.Boolean(
+        metadata={"description": "unsigned by notice_due: the employee may demand a move (ст. 124)"}
+    )
+
+
+def _notice(notice: LeaveScheduleNotice) -> dict:
+    person = db().get(User, notice.user_id)
+    return {
+        "id": notice.id,
+        "email": person.email if person is not None else None,
+        "start": notice.start,
+        "days": notice.days,
+        "leave_type": notice.leave_type,
+        "notice_due": notice.notice_due,
+        "sent_at": notice.sent_at,
+        "acknowledged_at": notice.acknowledged_at,
+        "may_move": notice.may_move,
+    }
+
+
+@blp.route("/schedule/notices")
+class ScheduleNotices(MethodView):
+    @blp.arguments(ScheduleNoticeQuerySchema, location="query")
+    @blp.response(200, ScheduleNoticeSchema(many=True))
+    @blp.alt_response(404, schema=ApiErrorSchema, description="no such person, or not one the caller may see")
+    def get(self, args):
+        """Notices of scheduled leave (ст. 123): my own; HR and admins see everyone's, or `email`'s."""
+        rows = leave_schedule.notices_for(db(), current_user(), email=args["email"])
+        return [_notice(row) for row in rows]
+
+
+@blp.route("/schedule/notices/<int:notice_id>/acknowledge")
+class ScheduleNoticeAcknowledge(MethodView):
+    @blp.response(200, ScheduleNoticeSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema, description="no such notice of the caller's")
+    def post(self, notice_id: int):
+        """Sign my notice of a scheduled leave; signing again keeps the first signature."""
+        return _notice(leave_schedule.acknowledge(db(), current_user(), notice_id))

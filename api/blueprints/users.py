@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
 
 from api import presenters
 from api.auth import current_user, require_role
@@ -15,6 +16,7 @@ from engine.models import User
 from engine.services import audit, person_facts, substitutes, visibility
 from engine.services.masking import MASK
 from engine.services.users import get_user_by_email
+from worker.notification_text import LANGUAGES
 
 blp = Blueprint("users", __name__, description="People: me, out of office, facts HR keeps")
 
@@ -58,6 +60,11 @@ class PersonSchema(Schema):
         allow_none=True,
         metadata={"description": "the shift roster [{id, start, end}]; null when HR recorded none"},
     )
+    zet_hours = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "continuing-education hours (ЗЕТ) per accreditation code"},
+    )
 
 
 class ShiftSchema(Schema):
@@ -80,6 +87,13 @@ class PersonFactsArgsSchema(Schema):
         fields.Nested(ShiftSchema),
         allow_none=True,
         metadata={"description": "the shift roster the leave route's replacement check reads; replaces it"},
+    )
+    zet_hours = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        metadata={
+            "description": "{accreditation code: ЗЕТ hours gathered}, e.g. {MEDICAL_ACCREDITATION: 100}"
+        },
     )
 
 
@@ -106,6 +120,31 @@ def _person(person: User, viewer: User) -> dict:
         "qualifications": [q.as_dict() for q in person_facts.qualifications_of(db(), person.id)],
         "sanctions": sanctions,
         "shifts": person_facts.shifts_of(person),
+        "zet_hours": person_facts.zet_hours_of(person),
+    }
+
+
+class MeArgsSchema(Schema):
+    language = fields.String(
+        required=True,
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "ru or en: the language of my notifications and e-mail"},
+    )
+
+
+def _me(me: User) -> dict:
+    manager = db().get(User, me.manager_id) if me.manager_id else None
+    today = substitutes.today()
+    period = substitutes.current_period(db(), me, today)
+    return {
+        "email": me.email,
+        "name": me.name,
+        "roles": sorted(me.roles),
+        "department": me.department,
+        "manager_email": manager.email if manager else None,
+        # Read, not taken from the caller: the token cache may hold their row from before a change.
+        "language": db().scalar(select(User.language).where(User.id == me.id)),
+        "away": presenters.away_period(db(), period, today=today) if period else None,
     }
 
 
@@ -113,19 +152,17 @@ def _person(person: User, viewer: User) -> dict:
 class Me(MethodView):
     @blp.response(200, MeSchema)
     def get(self):
-        """My profile: e-mail, name, roles, department, line manager and out-of-office period."""
-        me = current_user()
-        manager = db().get(User, me.manager_id) if me.manager_id else None
-        today = substitutes.today()
-        period = substitutes.current_period(db(), me, today)
-        return {
-            "email": me.email,
-            "name": me.name,
-            "roles": sorted(me.roles),
-            "department": me.department,
-            "manager_email": manager.email if manager else None,
-            "away": presenters.away_period(db(), period, today=today) if period else None,
-        }
+        """My profile: e-mail, name, roles, department, line manager, language and out-of-office period."""
+        return _me(current_user())
+
+    @blp.arguments(MeArgsSchema)
+    @blp.response(200, MeSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema, description="language is not ru or en")
+    def patch(self, args):
+        """Set my language (ru or en): notifications and e-mail come in it from now on."""
+        me = db().get(User, current_user().id, populate_existing=True)
+        me.language = args["language"]
+        return _me(me)
 
 
 @blp.route("/me/away")

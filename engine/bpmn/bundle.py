@@ -26,6 +26,8 @@ from engine.bpmn.assignment import AssignmentError, parse_assignment
 from engine.bpmn.decisions import DecisionFileRefused, DecisionParser, read_decisions
 from engine.bpmn.due import DueDateError, check_due
 from engine.bpmn.sandbox import SandboxViolation, compile_expression, compile_script
+from engine.bpmn.service_tasks import AsyncServiceTask
+from engine.bpmn.sla_policy import read_sla
 from engine.bpmn.state import dump_specs
 from engine.bpmn.xml import UnsafeXml, parse_xml
 
@@ -345,6 +347,13 @@ def _read_task_meta(intake: _Intake, key: str) -> tuple[dict[str, dict[str, Any]
         due = (task.get(f"{{{CAMUNDA_NS}}}dueDate") or "").strip() or None
         meta[element_id]["due"] = due
         meta[element_id]["distinct_approver"] = _declares_distinct_approver(task)
+        meta[element_id]["sla"] = read_sla(
+            task,
+            lambda message, line, task=task: intake.error(
+                message, element_id=task.get("id"), line=line or task.sourceline
+            ),
+            has_due_date=bool(due),
+        )
         if due:
             try:
                 check_due(due)
@@ -491,6 +500,10 @@ def _lint(intake: _Intake, spec) -> None:
         ):
             if isinstance(getattr(task_spec, attr, None), str):
                 sources.append((what, getattr(task_spec, attr), "eval"))
+        if isinstance(task_spec, AsyncServiceTask):
+            _check_operator(intake, task_spec)
+            for name, param in task_spec.operation_params.items():
+                sources.append((f"parameter '{name}'", param.get("value"), "eval"))
         for what, source, mode in sources:
             if not source:
                 continue
@@ -500,3 +513,18 @@ def _lint(intake: _Intake, spec) -> None:
                 intake.error(f"{what} is refused: {exc}", element_id=element_id)
             except SyntaxError as exc:
                 intake.error(f"{what} has a syntax error: {exc.msg}", element_id=element_id)
+
+
+def _check_operator(intake: _Intake, task_spec: AsyncServiceTask) -> None:
+    """A service task must name an operator this installation has, or it would fail on every run."""
+    # Importing the job modules registers engine's operators; worker-side ones (render_document)
+    # register when the worker package is imported, which every web and worker process does.
+    from engine.services import background_jobs, operators  # noqa: F401
+
+    if operators.get(task_spec.operation_name) is None:
+        known = ", ".join(operators.names()) or "none"
+        intake.error(
+            f"service task operator '{task_spec.operation_name}' is not registered; "
+            f"operators available: {known}",
+            element_id=task_spec.bpmn_id,
+        )

@@ -7,10 +7,13 @@ decisions it holds are registered with ``DecisionParser`` so business-rule tasks
 
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 
 from engine.bpmn.business_rules import FeelDecisionEngine
+from engine.bpmn.service_tasks import AsyncServiceTask
 from rules.dmn import DmnError, load_dmn
 
 
@@ -24,7 +27,15 @@ class DecisionFileRefused(ValueError):
 
 
 class DecisionParser(SpiffBpmnParser):
-    """SpiffBpmnParser whose business-rule tasks evaluate through rules.dmn, not SpiffWorkflow's DMN."""
+    """SpiffBpmnParser whose business-rule tasks evaluate through rules.dmn, not SpiffWorkflow's DMN.
+
+    Service tasks wait, STARTED, for a background job (engine.bpmn.service_tasks).
+    """
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (ServiceTaskParser, AsyncServiceTask),
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter, BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -19,6 +18,7 @@ from engine.bpmn import timers as _timers  # noqa: F401 - points SpiffWorkflow t
 from engine.bpmn.assignment import evaluate_assignment
 from engine.bpmn.due import resolve_due
 from engine.bpmn.sandbox import SandboxEnvironment, SandboxViolation
+from engine.bpmn.service_tasks import ROUND_KEY, StartedServiceTask, describe, is_waiting
 from engine.bpmn.state import dump_workflow, load_specs, load_workflow
 from rules import REGISTRY
 
@@ -37,19 +37,8 @@ _lift_depth_limit(TaskIterator)
 _lift_depth_limit(BpmnTaskIterator)
 
 
-class _ScriptEngine(PythonScriptEngine):
-    """SpiffWorkflow's engine, minus its broken service-call error path (it raises NameError)."""
-
-    def call_service(self, task, **kwargs):
-        operation = kwargs.get("operation_name", "?")
-        raise WorkflowTaskException(
-            f"service task operator '{operation}' cannot run: service tasks need the background "
-            "worker, which this version does not have yet",
-            task=task,
-        )
-
-
-SCRIPT_ENGINE = _ScriptEngine(environment=SandboxEnvironment(REGISTRY))
+# Service tasks never call out from the script engine: they wait for a job (engine.bpmn.service_tasks).
+SCRIPT_ENGINE = PythonScriptEngine(environment=SandboxEnvironment(REGISTRY))
 
 
 class StepFailed(Exception):
@@ -148,8 +137,8 @@ def run(workflow: BpmnWorkflow) -> None:
         element_id = task.task_spec.bpmn_id if task is not None else _failed_element(workflow)
         raise StepFailed(_describe(exc), element_id) from exc
     except Exception as exc:
-        # Library code outside the script engine can fail too (service tasks in 3.2.0 raise
-        # NameError); the step is rolled back and the caller told which element failed.
+        # Library code outside the script engine can fail too; the step is rolled back and the
+        # caller told which element failed.
         raise StepFailed(f"{type(exc).__name__}: {exc}", _failed_element(workflow)) from exc
 
 
@@ -209,6 +198,48 @@ def complete_user_task(workflow: BpmnWorkflow, task_id: UUID, data: dict[str, An
     except SpiffWorkflowException as exc:
         raise StepFailed(_describe(exc), task.task_spec.bpmn_id) from exc
     run(workflow)
+
+
+def started_service_tasks(workflow: BpmnWorkflow) -> list[StartedServiceTask]:
+    """The service tasks waiting for their background job, including those inside sub-processes."""
+    return [describe(t) for t in workflow.get_tasks(state=TaskState.STARTED) if is_waiting(t)]
+
+
+def started_service_task(workflow: BpmnWorkflow, task_id: UUID) -> StartedServiceTask | None:
+    """The service task ``task_id`` if it still waits for its job; None if it is done, gone or not one."""
+    try:
+        task = workflow.get_task_from_id(task_id)
+    except TaskNotFoundException:
+        return None
+    return describe(task) if is_waiting(task) else None
+
+
+def complete_service_task(workflow: BpmnWorkflow, task_id: UUID, result: Any) -> None:
+    """Store ``result`` in the task's result variable, complete the task and run the workflow on.
+
+    Raises LookupError if the task is not a waiting service task; StepFailed if the route then fails.
+    """
+    try:
+        task = workflow.get_task_from_id(task_id)
+    except TaskNotFoundException:
+        raise LookupError(f"task {task_id} is not part of this instance") from None
+    if not is_waiting(task):
+        raise LookupError(f"task {task_id} is not a service task waiting for its result")
+    task.data[task.task_spec.result_variable] = result
+    try:
+        task.complete()
+    except SpiffWorkflowException as exc:
+        raise StepFailed(_describe(exc), task.task_spec.bpmn_id) from exc
+    except Exception as exc:  # a post-script the sandbox refused, or library code failing
+        raise StepFailed(f"{type(exc).__name__}: {exc}", task.task_spec.bpmn_id) from exc
+    run(workflow)
+
+
+def bump_service_task_round(workflow: BpmnWorkflow, task_id: UUID) -> int:
+    """Start a new round of jobs for a waiting service task (a retry after an incident); returns it."""
+    task = workflow.get_task_from_id(task_id)
+    task.internal_data[ROUND_KEY] = int(task.internal_data.get(ROUND_KEY, 0)) + 1
+    return task.internal_data[ROUND_KEY]
 
 
 def cancel_workflow(workflow: BpmnWorkflow) -> None:

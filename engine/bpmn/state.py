@@ -24,10 +24,12 @@ from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.business_rules import FeelBusinessRuleTaskConverter
+from engine.bpmn.service_tasks import AsyncServiceTask
 
 STATE_FORMAT = "approute-1"
 
@@ -56,6 +58,7 @@ def _build_registry():
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
     config[BusinessRuleTask] = FeelBusinessRuleTaskConverter  # decisions run on rules.dmn
+    config[AsyncServiceTask] = ServiceTaskConverter  # service tasks wait for a background job
     registry = BpmnWorkflowSerializer.configure(config)
     # Form data is JSON, but scripts may produce dates and decimals; keep them round-trippable.
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))

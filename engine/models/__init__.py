@@ -22,7 +22,7 @@ from engine.models.instances import (
     PurgeRecord,
     RetentionPolicy,
 )
-from engine.models.leave import LeaveLedgerEntry, LedgerKind
+from engine.models.leave import LeaveLedgerEntry, LeaveScheduleNotice, LedgerKind
 from engine.models.people_facts import PersonQualification
 from engine.models.rules import DecisionRecord, RuleTable, RuleTableVersion
 from engine.models.tasks import HumanTask, TaskCandidate, TaskStatus
@@ -56,6 +56,7 @@ __all__ = [
     "Invitation",
     "JobStatus",
     "LeaveLedgerEntry",
+    "LeaveScheduleNotice",
     "LedgerKind",
     "Notification",
     "OutboxJob",

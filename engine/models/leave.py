@@ -45,3 +45,25 @@ class LeaveLedgerEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text, comment="HR's reason for an adjustment")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LeaveScheduleNotice(Base):
+    """The notice of a scheduled leave's start (ст. 123 ч.3): sent, signed, or late enough to move it.
+
+    One row per person and scheduled start. ``may_move`` turns true when the notice was not signed
+    two weeks before the start: the employee may then demand the leave be moved (ст. 124 ч.2).
+    """
+
+    __tablename__ = "leave_schedule_notices"
+    __table_args__ = (UniqueConstraint("user_id", "start"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    start: Mapped[date] = mapped_column(comment="first day of the scheduled leave")
+    days: Mapped[int | None] = mapped_column(comment="calendar days, as the schedule says")
+    leave_type: Mapped[str] = mapped_column(String(32), default="annual", comment="a leave type code")
+    notice_due: Mapped[date] = mapped_column(comment="start - 14 calendar days: the last day to sign")
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, comment="the employee signed")
+    may_move: Mapped[bool] = mapped_column(default=False, comment="unsigned by notice_due: ст. 124 ч.2")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

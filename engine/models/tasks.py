@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, JSONType
@@ -47,6 +47,11 @@ class HumanTask(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     escalated_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), comment="who held the task before its escalation policy moved it"
+    )
+    escalated_from_reads: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=false(),
+        comment="escalationKeepsOriginal: the former holder still reads the task, without acting",
     )
     excluded_user_ids: Mapped[list[int]] = mapped_column(
         JSONType, default=list, comment="separation of duties: people who may not act on this task"

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from engine.models import ROLES, Invitation, SignInAttempt, User
 from engine.models._types import utcnow
-from engine.services import audit
+from engine.services import audit, notifications
 from engine.services.users import normalise_email
 
 HASHER = PasswordHasher()
@@ -182,6 +182,15 @@ def invite(
     session.add(invitation)
     session.flush()
     audit.record(session, "user.invited", actor=actor, subject_id=user.id, invitation_id=invitation.id)
+    # The person is e-mailed the link. The code waits in the notification's params only until the
+    # e-mail job has run (sent, skipped or failed), which then removes it (worker.operators.email).
+    notifications.notify(
+        session,
+        user.id,
+        "invitation",
+        {"code": code, "expires_at": invitation.expires_at.isoformat()},
+        dedupe_key=f"invitation:{invitation.id}",
+    )
     return IssuedInvitation(user=user, code=code, expires_at=invitation.expires_at)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine.bpmn.bundle import BundleRefused, build_bundle, bundle_checksum
 from engine.errors import Conflict, InvalidBundle, NotFound
 from engine.models import DefinitionFile, ProcessDefinition, User
-from engine.services import audit
+from engine.services import audit, start_timers
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,13 @@ def deploy_bundle(session: Session, files: dict[str, bytes], *, actor: User | No
     except IntegrityError:
         raise Conflict(
             f"another version of {bundle.key} was deployed at the same time; deploy again"
+        ) from None
+    try:
+        start_timers.schedule_for(session, definition)
+    except ValueError as exc:
+        raise InvalidBundle(
+            "the bundle was refused",
+            [{"file": None, "element_id": None, "line": None, "message": str(exc)}],
         ) from None
     audit.record(
         session,

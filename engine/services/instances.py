@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,8 @@ from engine.models import (
     AuditEvent,
     HumanTask,
     IdempotencyKey,
+    Incident,
+    IncidentStatus,
     InstanceStatus,
     ProcessInstance,
     TaskStatus,
@@ -218,7 +220,14 @@ def cancel_instance(session: Session, instance_id: uuid.UUID, *, actor: User) ->
     instance = get_instance(session, instance_id, viewer=actor)
     if instance.initiator_id != actor.id and not actor.has_role("admin"):
         raise Forbidden("only the initiator or an admin may cancel an instance")
-    instance = lock_instance(session, instance_id)
+    return cancel_locked(session, lock_instance(session, instance_id), actor=actor)
+
+
+def cancel_locked(session: Session, instance: ProcessInstance, *, actor: User | None) -> ProcessInstance:
+    """Cancel ``instance``, already locked by the caller, whoever asks (callers check who may).
+
+    Used by ``cancel_instance`` and by HR resolving an incident. Raises Conflict (not running).
+    """
     if instance.status != InstanceStatus.RUNNING:
         raise Conflict(f"instance is {instance.status.value}, not running")
     definition = definitions.snapshot(session, instance.definition_id)
@@ -237,6 +246,18 @@ def cancel_instance(session: Session, instance_id: uuid.UUID, *, actor: User) ->
     audit.record(session, "instance.cancelled", actor=actor, instance_id=instance.id)
     timers.on_instance_closed(session, instance)
     outbox.cancel_for_instance(session, instance.id)
+    # Failed background work of a cancelled request has nothing left to wait for.
+    session.execute(
+        update(Incident)
+        .where(Incident.instance_id == instance.id, Incident.status == IncidentStatus.OPEN)
+        .values(
+            status=IncidentStatus.RESOLVED,
+            resolution="cancelled",
+            resolved_by_id=actor.id if actor is not None else None,
+            resolved_at=now,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
     process_hooks.hooks_for(instance.process_key).on_finished(session, instance)
     session.flush()
     return instance

@@ -127,7 +127,14 @@ def _record_failure(session: Session, job: OutboxJob, kind: JobKind | None, exc:
     job.status = JobStatus.FAILED
     job.done_at = clock.now()
     if kind is not None and kind.on_exhausted is not None:
-        kind.on_exhausted(session, job, message, "".join(traceback.format_exception(exc)))
+        # In its own savepoint: were the callback's failure to escape, the job would stay "sent"
+        # and be re-run after every lease, forever. It ends failed either way; last_error says both.
+        try:
+            with session.begin_nested():
+                kind.on_exhausted(session, job, message, "".join(traceback.format_exception(exc)))
+        except Exception as hook_exc:
+            log.error("job %s (%s): recording its failure failed too", job.id, job.kind)
+            job.last_error = f"{message}; then on_exhausted: {type(hook_exc).__name__}: {hook_exc}"[:4000]
     return "failed"
 
 

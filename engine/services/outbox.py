@@ -84,17 +84,18 @@ def _dispatch_committed(session: Session) -> None:
         _dispatcher([job.id for job in jobs])
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(_NEW, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back_savepoint(session: Session, previous_transaction) -> None:
-    if previous_transaction.nested:
+@event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted(session: Session, transaction) -> None:
+    # A rolled-back savepoint drops only the jobs added inside it (they were expunged); a savepoint's
+    # "after_rollback" also fires, so that event cannot tell the two apart. The end of the outermost
+    # transaction (commit already dispatched, rollback, or close without commit) forgets the rest, so
+    # a reused session never hands over ids of rows that were not committed.
+    if transaction.nested:
         jobs = session.info.get(_NEW)
         if jobs:
             session.info[_NEW] = [job for job in jobs if job in session]
+    elif transaction.parent is None:
+        session.info.pop(_NEW, None)
 
 
 def claim_for_dispatch(session: Session, *, lease: timedelta = DEFAULT_LEASE, limit: int = 200) -> list[int]:

@@ -6,7 +6,9 @@ Where each fact lives:
   it there, next to the other employment flags, and rules read it through ``is_shift_worker``;
 - qualifications are ``PersonQualification`` rows, one per code, each with its credential and validity;
 - disciplinary sanctions (ст. 192: remark, reprimand, dismissal) are ``User.flags["sanctions"]``,
-  ``[{type, date, lifted_on?}]`` with ISO dates, where the bonus route reads them (B-1).
+  ``[{type, date, lifted_on?}]`` with ISO dates, where the bonus route reads them (B-1);
+- continuing-education hours (ЗЕТ) gathered toward an accreditation are ``User.flags["zet_hours"]``,
+  ``{qualification code: hours}``, where the accreditation route and its sweep read them (§5.1).
 
 Salary and sanctions are sensitive (152-ФЗ): only the person, HR and admins see them
 (``visibility.sees_personal_facts``), and neither values nor names go into messages or audit
@@ -35,7 +37,8 @@ from engine.services.users import normalise_email
 SALARY_MAX = Decimal("9999999999.99")  # what Numeric(12, 2) holds
 QUALIFICATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]{0,63}$")
 CREDENTIAL_MAX = 64
-FACTS = ("hire_date", "monthly_salary", "shift_worker", "qualifications", "sanctions", "shifts")
+FACTS = ("hire_date", "monthly_salary", "shift_worker", "qualifications", "sanctions", "shifts", "zet_hours")
+ZET_HOURS_MAX = 10_000
 MAX_SHIFTS = 1000
 SANCTION_TYPES = ("remark", "reprimand", "dismissal")  # замечание, выговор, увольнение (ст. 192 ТК РФ)
 MAX_SANCTIONS = 100
@@ -170,6 +173,9 @@ def update_facts(
     shifts = None
     if "shifts" in changes:
         shifts = _checked_shifts(changes["shifts"], problems)
+    zet_hours = None
+    if "zet_hours" in changes:
+        zet_hours = _checked_zet_hours(changes["zet_hours"], problems)
     if problems:
         raise InvalidData("the facts were not changed", problems)
 
@@ -185,12 +191,21 @@ def update_facts(
         changed.append("shift_worker")
     if wanted is not None and _replace_qualifications(session, person.id, wanted):
         changed.append("qualifications")
+        # A training or accreditation date recorded now updates the person's admission and
+        # expired marks at once, not at the next daily sweep (§5). Imported here: they import us.
+        from engine.services import accreditation, trainings
+
+        trainings.refresh_person(session, person)
+        accreditation.refresh_person(session, person)
     if sanctions is not None and sanctions != (person.flags or {}).get("sanctions", []):
         person.flags = {**(person.flags or {}), "sanctions": sanctions}
         changed.append("sanctions")
     if shifts is not None and shifts != (person.flags or {}).get("shifts"):
         person.flags = {**(person.flags or {}), "shifts": shifts}
         changed.append("shifts")
+    if zet_hours is not None and zet_hours != zet_hours_of(person):
+        person.flags = {**(person.flags or {}), "zet_hours": zet_hours}
+        changed.append("zet_hours")
     if changed:
         audit.record(session, "person.facts_changed", actor=actor, subject_id=person.id, fields=changed)
         session.flush()
@@ -272,6 +287,35 @@ def _checked_sanctions(items: Any, problems: list[dict[str, str]]) -> list[dict[
                 entry["lifted_on"] = lifted.isoformat()
             result.append(entry)
     return sorted(result, key=lambda entry: (entry["date"], entry["type"]))
+
+
+def zet_hours_of(user: User) -> dict[str, int]:
+    """Continuing-education hours (ЗЕТ) recorded per accreditation code: {code: hours}."""
+    raw = (user.flags or {}).get("zet_hours")
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _checked_zet_hours(items: Any, problems: list[dict[str, str]]) -> dict[str, int]:
+    """{code: hours} as stored in ``flags["zet_hours"]``; problems per code (``zet_hours.CODE``)."""
+    if not isinstance(items, Mapping):
+        problems.append({"field": "zet_hours", "message": "must be an object of qualification code: hours"})
+        return {}
+    result = {}
+    for raw_code, hours in items.items():
+        try:
+            code = check_qualification_code(str(raw_code))
+        except ValueError as exc:
+            problems.append({"field": f"zet_hours.{raw_code}", "message": str(exc)})
+            continue
+        if isinstance(hours, bool) or not isinstance(hours, int) or not 0 <= hours <= ZET_HOURS_MAX:
+            problems.append(
+                {"field": f"zet_hours.{code}", "message": f"must be whole hours from 0 to {ZET_HOURS_MAX}"}
+            )
+            continue
+        result[code] = hours
+    return dict(sorted(result.items()))
 
 
 def shifts_of(user: User) -> list[dict[str, str]] | None:

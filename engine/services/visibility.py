@@ -127,6 +127,7 @@ def _involved_clause(user: User, acting_for: Collection[int] = ()) -> ColumnElem
         HumanTask.assignee_id == user.id,
         HumanTask.completed_by_id == user.id,
         candidate_clause(user),
+        and_(HumanTask.escalated_from_id == user.id, HumanTask.escalated_from_reads.is_(True)),
     )
     if not acting_for:
         return involved
@@ -171,6 +172,8 @@ def can_see_task(
     """
     if task.assignee_id == user.id or is_candidate(user, task):
         return True  # may_act() needs one of these or a stand-in, so they cover everyone who may act
+    if task.escalated_from_reads and task.escalated_from_id == user.id:
+        return True  # escalationKeepsOriginal: the former holder still reads it; may_act() says no
     if acting_for is None:
         acting_for = substitutes.acting_for(session, user)
     if task.status == TaskStatus.OPEN and (

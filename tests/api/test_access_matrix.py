@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,10 +20,12 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.db import session_scope
-from engine.models import User
+from engine.models import LeaveScheduleNotice, User
+from engine.services import notifications
 from engine.services.coordinators import set_coordinator
 from engine.services.credentials import hash_password
 from engine.services.definitions import deploy_bundle
+from tests.api import document_calls
 from tests.api.helpers import LEAVE, assert_error, leave_bundle, upload
 
 ROLES = ("employee", "manager", "hr", "designer", "admin")
@@ -121,6 +124,23 @@ def _with_dmn_route(call: Callable) -> Callable:
         return call(client, headers, target)
 
     return with_dmn_route
+
+
+def _own(client, headers, what: str) -> int:
+    """The id of a notification or leave-schedule notice made for the caller (any id for no caller)."""
+    if not headers:
+        return 987654
+    email = client.get("/api/v1/users/me", headers=headers).json["email"]
+    with session_scope(client.application.extensions["approute.sessions"]) as s:
+        user = s.scalar(select(User).where(User.email == email))
+        if what == "notification":
+            return notifications.notify(s, user.id, "task_reminder", {"task_name": "matrix"}).id
+        notice = LeaveScheduleNotice(
+            user_id=user.id, start=date(2031, 7, 14), days=14, notice_due=date(2031, 6, 30), may_move=False
+        )
+        s.add(notice)
+        s.flush()
+        return notice.id
 
 
 def _put_dmn(client, headers, _target):
@@ -494,8 +514,108 @@ TABLE = [
         _every(200),
     ),
     # -- incidents (service tasks that failed for good) --
+    # HR and admins only; an unknown incident is 404 to them and 403 to everyone else.
+    Endpoint("GET", "/api/v1/incidents", _get("/api/v1/incidents"), {**_every(403), "hr": 200, "admin": 200}),
+    Endpoint(
+        "GET",
+        "/api/v1/incidents/<int:incident_id>",
+        _get("/api/v1/incidents/987654"),
+        {**_every(403), "hr": 404, "admin": 404},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/incidents/<int:incident_id>/retry",
+        _post("/api/v1/incidents/987654/retry"),
+        {**_every(403), "hr": 404, "admin": 404},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/incidents/<int:incident_id>/skip",
+        _post("/api/v1/incidents/987654/skip", {"data": {}}),
+        {**_every(403), "hr": 404, "admin": 404},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/incidents/<int:incident_id>/cancel",
+        _post("/api/v1/incidents/987654/cancel"),
+        {**_every(403), "hr": 404, "admin": 404},
+    ),
     # -- notifications --
+    # Each caller's own notifications and leave-schedule notices; the language of their own profile.
+    Endpoint("GET", "/api/v1/notifications", _get("/api/v1/notifications"), _every(200)),
+    Endpoint(
+        "POST",
+        "/api/v1/notifications/<int:notification_id>/read",
+        lambda client, headers, _t: client.post(
+            f"/api/v1/notifications/{_own(client, headers, 'notification')}/read", headers=headers
+        ),
+        _every(200),
+    ),
+    Endpoint("POST", "/api/v1/notifications/read-all", _post("/api/v1/notifications/read-all"), _every(200)),
+    Endpoint(
+        "PATCH",
+        "/api/v1/users/me",
+        lambda client, headers, _t: client.patch(
+            "/api/v1/users/me", json={"language": "en"}, headers=headers
+        ),
+        _every(200),
+    ),
+    Endpoint("GET", "/api/v1/leave/schedule/notices", _get("/api/v1/leave/schedule/notices"), _every(200)),
+    Endpoint(
+        "POST",
+        "/api/v1/leave/schedule/notices/<int:notice_id>/acknowledge",
+        lambda client, headers, _t: client.post(
+            f"/api/v1/leave/schedule/notices/{_own(client, headers, 'notice')}/acknowledge", headers=headers
+        ),
+        _every(200),
+    ),
     # -- documents of an instance --
+    # The list shows to whoever sees the request; the bytes to its subject, HR, admins and the
+    # uploader (a line manager sees that a certificate exists, not its salary line, C-04).
+    Endpoint(
+        "GET",
+        "/api/v1/instances/<uuid:instance_id>/documents",
+        _get("/api/v1/instances/{t.instance_id}/documents"),
+        {
+            "employee": (200, N, 404),
+            "manager": (200, 200, 404),
+            "hr": (200, N, 200),
+            "designer": (200, N, 404),
+            "admin": (200, N, 200),
+        },
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/instances/<uuid:instance_id>/documents/<uuid:document_id>",
+        document_calls.download_document,
+        {
+            "employee": (200, N, 404),
+            "manager": (200, 404, 404),
+            "hr": (200, N, 200),
+            "designer": (200, N, 404),
+            "admin": (200, N, 200),
+        },
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/instances/<uuid:instance_id>/documents",
+        document_calls.upload_document,
+        {
+            "employee": (201, N, 404),
+            "manager": (201, 403, 404),
+            "hr": (201, N, 201),
+            "designer": (201, N, 404),
+            "admin": (201, N, 201),
+        },
+    ),
+    # -- accreditation and mandatory training status (a person's, as the person's facts) --
+    # Asked about someone outside every player's line: HR and admins see them, others get 404.
+    Endpoint(
+        "GET",
+        "/api/v1/accreditation/status",
+        _get("/api/v1/accreditation/status?email=vera@demo.approute.test"),
+        {**_every(404), "hr": 200, "admin": 200},
+    ),
 ]
 
 # Endpoints that exist but this table does not cover yet, each with the reason. Keep it short:

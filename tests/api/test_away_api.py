@@ -30,6 +30,7 @@ def test_me_shows_my_profile(client, org):
         "roles": ["employee"],
         "department": "SALES",
         "manager_email": org["manager_sales"].email,
+        "language": "ru",
         "away": None,
     }
 

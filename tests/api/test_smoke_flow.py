@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from engine import clock
 from tests.engine.helpers import VALID_LEAVE
 
 # Annual leave, Monday to Friday a few weeks ahead: five charged days off Anna's balance.
@@ -36,10 +37,12 @@ def test_leave_request_from_submission_to_registration(client, org, leave_defini
     assert approval["element_id"] == "manager_approval"
     assert approval["assignee"] == manager.email
     assert approval["form_schema"]["required"] == ["manager_decision"]
-    # camunda:dueDate="P3D" on the task; times are UTC with their offset on both databases
+    # dueInWorkingDays=3 on the task: 09:00 company-local on the working day after the third working
+    # day (rules/sla.py); times are UTC with their offset on both databases
     assert approval["created_at"].endswith("+00:00")
     due = datetime.fromisoformat(approval["due_at"]) - datetime.fromisoformat(approval["created_at"])
-    assert due == timedelta(days=3)
+    assert timedelta(days=3) < due < timedelta(days=3 + 4 + 14)  # a weekend and a long holiday at most
+    assert datetime.fromisoformat(approval["due_at"]).astimezone(clock.company_timezone()).hour == 9
 
     inbox = client.get("/api/v1/tasks", headers=manager.headers).json
     assert [t["id"] for t in inbox] == [approval["id"]]

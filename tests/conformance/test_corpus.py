@@ -34,6 +34,9 @@ DELIBERATE_REFUSALS = {
     # decisions are FEEL now (rules.dmn), and these cells are not FEEL.
     "sample-process-models/misc/category_number_one/dmn-boolean-test/boolean-test.bpmn": "expected a value",
     "sample-process-models/misc/documentation/user-guide-basics/user-guide-basics.bpmn": "expected ']'",
+    # Service-task parameters are Python expressions; an unquoted API key is not one.
+    "sample-process-models/misc/test/a103/A.1.0.3.bpmn": "parameter 'api_key' is refused",
+    "sample-process-models/misc/test/a406/A.4.0.6.bpmn": "parameter 'api_key' is refused",
     # Calls itself: it would nest sub-processes without end (it hung the scripted run).
     "spiffworkflow-tests/tests/SpiffWorkflow/bpmn/data/call_activity_nested/call_activity_level_3.bpmn": (
         "recursive calls"
@@ -82,5 +85,7 @@ def test_spiffworkflow_test_files_run_with_a_scripted_user():
     deployed, ran, stopped = run_spiffworkflow_tests()
     # Measured when this was written: 48 of 81 reach a user task or their end with no input; the
     # rest need input data, a timer or message, or a service task worker. Fewer would be a loss.
-    assert deployed >= 81
+    # Since service tasks run (#6), the 3 files naming operators approute lacks (bamboohr/...,
+    # weather/...) are refused at deploy instead of failing at their first run.
+    assert deployed >= 78
     assert ran >= 48, stopped

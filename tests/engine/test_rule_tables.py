@@ -265,6 +265,8 @@ def test_csv_round_trip_gives_the_same_rows(name):
         ]  # fmt: skip
     if name == "bonus_funds":
         rows = [{"department": "SALES", "period": "2026-Q1", "amount": 125000.5}]
+    if name == "leave_schedule":
+        rows = [{"email": "a@x.test", "start": "2025-07-14", "days": 14, "leave_type": "annual"}]
     data = rule_tables.to_csv(spec, rows)
 
     assert data.startswith(b"\xef\xbb\xbf")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.db import session_scope
-from engine.errors import InstanceFailed
-from engine.models import AuditEvent, HumanTask, ProcessInstance, TaskStatus
+from engine.errors import InstanceFailed, InvalidBundle
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.services import tasks
 from tests.engine.helpers import bundle_file, count, deploy, get_instance, only_open_task, start, user
 
@@ -29,15 +29,17 @@ def test_script_error_after_approval_rolls_the_step_back(session_factory, org):
     assert count(session_factory, HumanTask, HumanTask.status == TaskStatus.COMPLETED) == 0
 
 
-def test_service_task_without_a_worker_is_refused_at_start_and_stores_nothing(session_factory, org):
-    deploy(session_factory, bundle_file("failing/notify_service.bpmn"))
+def test_service_task_whose_operator_is_not_registered_is_refused_at_deploy(session_factory):
+    # Service tasks run in the background now (tests/engine/test_service_tasks.py); one naming an
+    # operator this installation lacks would fail on every run, so it is refused up front.
+    with pytest.raises(InvalidBundle) as refused:
+        deploy(session_factory, bundle_file("failing/notify_service.bpmn"))
 
-    with pytest.raises(InstanceFailed) as failure:
-        start(session_factory, "notify_service", org["employee_sales_1"], {})
-
-    assert failure.value.details == {"element_id": "notify"}
-    assert "service task operator 'hr/notify' cannot run" in failure.value.message
-    assert count(session_factory, ProcessInstance) == 0
+    (entry,) = refused.value.details
+    assert entry["element_id"] == "notify"
+    assert "service task operator 'hr/notify' is not registered" in entry["message"]
+    assert "webhook" in entry["message"]  # the message lists the operators available
+    assert count(session_factory, ProcessDefinition) == 0
 
 
 def test_script_values_beyond_json_are_stored_and_shown(session_factory, org):

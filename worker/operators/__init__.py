@@ -4,3 +4,8 @@ Importing this package registers them; every process that runs jobs imports it (
 """
 
 from __future__ import annotations
+
+from worker.operators import (
+    email,  # noqa: F401 - job kind email_notification
+    render_document,  # noqa: F401 - operator render_document
+)

@@ -106,6 +106,35 @@ def upgrade() -> None:
     op.create_index(op.f("ix_notifications_instance_id"), "notifications", ["instance_id"], unique=False)
     op.create_index("ix_notifications_user_id_read_at", "notifications", ["user_id", "read_at"], unique=False)
     op.create_table(
+        "leave_schedule_notices",
+        sa.Column("id", BigIntId, autoincrement=True, nullable=False),
+        sa.Column("user_id", BigIntId, nullable=False),
+        sa.Column("start", sa.Date(), nullable=False, comment="first day of the scheduled leave"),
+        sa.Column("days", sa.Integer(), nullable=True, comment="calendar days, as the schedule says"),
+        sa.Column("leave_type", sa.String(length=32), nullable=False, comment="a leave type code"),
+        sa.Column(
+            "notice_due",
+            sa.Date(),
+            nullable=False,
+            comment="start - 14 calendar days: the last day to sign",
+        ),
+        sa.Column("sent_at", UtcDateTime, nullable=True),
+        sa.Column("acknowledged_at", UtcDateTime, nullable=True, comment="the employee signed"),
+        sa.Column("may_move", sa.Boolean(), nullable=False, comment="unsigned by notice_due: ст. 124 ч.2"),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_leave_schedule_notices_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_leave_schedule_notices")),
+        sa.UniqueConstraint("user_id", "start", name=op.f("uq_leave_schedule_notices_user_id_start")),
+    )
+    op.create_index(
+        op.f("ix_leave_schedule_notices_user_id"), "leave_schedule_notices", ["user_id"], unique=False
+    )
+    op.create_table(
         "outbox",
         sa.Column("id", BigIntId, autoincrement=True, nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False, comment="the job handler's name"),
@@ -253,6 +282,15 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_human_tasks_escalated_from_id_users"), "users", ["escalated_from_id"], ["id"]
         )
+        batch_op.add_column(
+            sa.Column(
+                "escalated_from_reads",
+                sa.Boolean(),
+                server_default=sa.false(),
+                nullable=False,
+                comment="escalationKeepsOriginal: the former holder still reads the task, without acting",
+            )
+        )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -270,6 +308,7 @@ def downgrade() -> None:
         batch_op.drop_column("language")
     with op.batch_alter_table("human_tasks", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_human_tasks_escalated_from_id_users"), type_="foreignkey")
+        batch_op.drop_column("escalated_from_reads")
         batch_op.drop_column("escalated_from_id")
         batch_op.drop_column("escalated_at")
     op.drop_index(op.f("ix_incidents_status"), table_name="incidents")
@@ -281,6 +320,8 @@ def downgrade() -> None:
     op.drop_index("ix_outbox_status_available_at", table_name="outbox")
     op.drop_index(op.f("ix_outbox_instance_id"), table_name="outbox")
     op.drop_table("outbox")
+    op.drop_index(op.f("ix_leave_schedule_notices_user_id"), table_name="leave_schedule_notices")
+    op.drop_table("leave_schedule_notices")
     op.drop_index("ix_notifications_user_id_read_at", table_name="notifications")
     op.drop_index(op.f("ix_notifications_instance_id"), table_name="notifications")
     op.drop_table("notifications")

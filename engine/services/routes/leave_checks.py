@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import Department, User
-from engine.services import leave_ledger, org, person_facts
+from engine.services import leave_ledger, leave_schedule, org, person_facts
 from engine.services.routes import leave_records
 from engine.services.rule_tables import table_rows
 from rules import leave_days, outcomes
@@ -237,6 +237,7 @@ def check_submission(session: Session, actor: User, data: Mapping[str, Any], *, 
     result.data.update(manager_needed=True, mandatory_days=0, agreed_days=0)
     if leave_type == "unpaid_mandatory":
         legal = _mandatory_unpaid(result, tables, actor, data, mine, start, days)
+    _scheduled_move(session, result, actor, data)
     department = session.scalar(select(Department).where(Department.code == actor.department))
     _blocked_on_apply(session, result, tables, actor, department, leave_type, start, end, legal)
     _department_limit(session, result, tables, actor, start, end, legal, exclude=None)
@@ -249,6 +250,23 @@ def check_submission(session: Session, actor: User, data: Mapping[str, Any], *, 
         flags=result.flags,
     )
     return result
+
+
+def _scheduled_move(session: Session, result: Result, actor: User, data: Mapping[str, Any]) -> None:
+    """A23: moving a scheduled leave whose notice came late is the employee's right (ст. 124 ч.2).
+
+    Such a request needs no manager's consent, so the manager's step (where a refusal happens) is
+    skipped; any other move of a scheduled leave is agreed with the manager as usual.
+    """
+    moved = data.get("moves_scheduled_start")
+    if not moved:
+        return
+    try:
+        start = date.fromisoformat(str(moved))
+    except ValueError:
+        return  # the form's date format already refused it
+    if leave_schedule.may_move(session, actor.id, start):
+        result.data.update(manager_needed=False, scheduled_move_by_right=True)
 
 
 def _day_count(result, tables, calendar, policy, start, end) -> int | None:
