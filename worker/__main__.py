@@ -14,6 +14,7 @@ from rq import SimpleWorker
 
 from engine.config import Settings
 from engine.db import make_engine, make_session_factory
+from engine.safe_log import describe
 from engine.services import outbox
 from worker.pump import pump_once, work_until_idle
 from worker.rq_jobs import QUEUE, RQDispatcher
@@ -121,8 +122,8 @@ def _pump_loop(factory, dispatcher, settings: Settings, stop: threading.Event) -
     while not stop.is_set():
         try:
             handled = pump_once(factory, dispatcher, lease_seconds=settings.outbox_lease_seconds)
-        except Exception:
-            log.exception("pump failed; trying again")
+        except Exception as exc:
+            log.error("pump failed (%s); trying again", describe(exc))
             handled = 0
         if not handled:
             stop.wait(settings.scheduler_interval_seconds)

@@ -9,6 +9,7 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.safe_log import describe
 from engine.services import jobs
 from worker.pump import pump_once, run_inline
 
@@ -55,11 +56,17 @@ class EmbeddedRunner:
                 continue
             try:
                 jobs.execute(self.factory, job_id)
-            except Exception:
-                log.exception("embedded runner: job %s could not run; the pump will retry it", job_id)
+            except Exception as exc:
+                log.error(
+                    "embedded runner: job %s could not run (%s); the pump will retry it",
+                    job_id,
+                    describe(exc),
+                )
 
     def _pump(self, send) -> None:
         try:
             pump_once(self.factory, send, lease_seconds=self.lease_seconds)
-        except Exception:
-            log.exception("embedded runner: the pump failed; trying again in %s s", self.interval)
+        except Exception as exc:
+            log.error(
+                "embedded runner: the pump failed (%s); trying again in %s s", describe(exc), self.interval
+            )

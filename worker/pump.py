@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import engine.services.background_jobs  # noqa: F401 - registers engine job kinds, operators and sweeps
 import worker.operators  # noqa: F401 - registers the worker-side operators and job kinds
 from engine.db import session_scope
 from engine.services import jobs, outbox, timers

@@ -37,6 +37,7 @@ from engine.models import (
     TaskStatus,
     User,
 )
+from engine.safe_log import describe
 from engine.services import instances, notifications, org, person_facts, schedules
 from engine.services.rule_tables import table_rows
 from rules.dates import add_months
@@ -225,8 +226,8 @@ def sweep(session: Session, today: date) -> None:
         try:
             with session.begin_nested():
                 _sweep_person(session, person, today, codes)
-        except Exception:  # one person's bad data must not stop everyone else's reminders
-            log.exception("accreditation sweep failed for user #%s", person.id)
+        except Exception as exc:  # one person's bad data must not stop everyone else's reminders
+            log.error("accreditation sweep failed for user #%s (%s)", person.id, describe(exc))
 
 
 def refresh_person(session: Session, person: User, today: date | None = None) -> None:

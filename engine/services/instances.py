@@ -27,6 +27,7 @@ from engine.services import (
     audit,
     decision_tables,
     definitions,
+    notifications,
     outbox,
     process_hooks,
     timers,
@@ -259,6 +260,8 @@ def cancel_locked(session: Session, instance: ProcessInstance, *, actor: User | 
         .execution_options(synchronize_session="fetch")
     )
     process_hooks.hooks_for(instance.process_key).on_finished(session, instance)
+    if actor is None or actor.id != instance.initiator_id:
+        notifications.after_step(session, instance, [])  # someone else stopped the request: say so
     session.flush()
     return instance
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.models import PersonQualification, User
+from engine.safe_log import describe
 from engine.services import notifications, schedules
 from engine.services.rule_tables import table_rows
 from rules.dates import add_months
@@ -161,8 +162,8 @@ def sweep(session: Session, today: date) -> None:
         try:
             with session.begin_nested():
                 _sweep_person(session, person, today)
-        except Exception:  # one person's bad data must not stop everyone else's reminders
-            log.exception("training sweep failed for user #%s", person.id)
+        except Exception as exc:  # one person's bad data must not stop everyone else's reminders
+            log.error("training sweep failed for user #%s (%s)", person.id, describe(exc))
 
 
 def _sweep_person(session: Session, person: User, today: date) -> None:

@@ -23,11 +23,9 @@ INSTANCES = 20
 ROWS_PER_TASK = 50
 
 
+# PostgreSQL only: SQLite serialises every writer, so there is no race to lose there.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_schedulers_fire_each_of_1000_due_rows_once(session_factory, org):
-    if session_factory.kw["bind"].dialect.name != "postgresql":
-        pytest.skip(
-            "SQLite serialises every writer, so there is no race to lose; PostgreSQL shows SKIP LOCKED"
-        )
     deploy(session_factory, bundle_file("timers/boundary_timer.bpmn"))
     task_ids = [
         only_open_task(

@@ -156,9 +156,9 @@ def test_a_failing_exhausted_callback_still_ends_the_job(session_factory):
     assert "RuntimeError: the incident could not be written" in job.last_error
 
 
+# PostgreSQL only: row locks (FOR UPDATE SKIP LOCKED) do not exist on SQLite, which has one writer.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_job_another_runner_holds_is_busy_and_left_alone(session_factory):
-    if session_factory.kw["bind"].dialect.name != "postgresql":
-        pytest.skip("row locks (FOR UPDATE SKIP LOCKED) exist on PostgreSQL only; SQLite has one writer")
     job_id = _enqueue(session_factory, EFFECT)
     holder = session_factory()
     try:

@@ -164,9 +164,9 @@ def test_claim_picks_due_pending_and_abandoned_sent_rows_only(session_factory):
         assert outbox.claim_for_dispatch(s, lease=lease) == []  # claimed rows wait out their new lease
 
 
+# PostgreSQL only: row locks (FOR UPDATE SKIP LOCKED) do not exist on SQLite, which has one writer.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_claim_skips_rows_another_dispatcher_has_locked(session_factory):
-    if session_factory.kw["bind"].dialect.name != "postgresql":
-        pytest.skip("row locks (FOR UPDATE SKIP LOCKED) exist on PostgreSQL only; SQLite has one writer")
     with session_scope(session_factory) as s:
         locked, free = outbox.enqueue(s, EFFECT), outbox.enqueue(s, EFFECT)
 
