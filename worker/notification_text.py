@@ -71,9 +71,9 @@ def render(
         "link": link,
         "outcome_text": OUTCOMES[language].get(str(params.get("outcome")), params.get("outcome") or ""),
     }
-    if kind == "invitation" and params.get("code") and base_url:
+    if kind == "invitation" and params.get("activation_code") and base_url:
         # The code rides after '#', which browsers do not send: it stays out of access logs.
-        context["activation_url"] = f"{base_url.rstrip('/')}/activate#code={params['code']}"
+        context["activation_url"] = f"{base_url.rstrip('/')}/activate#code={params['activation_code']}"
     try:
         text = _environment(language).get_template(_template_name(kind, language)).render(context)
     except Exception:

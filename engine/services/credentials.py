@@ -188,7 +188,7 @@ def invite(
         session,
         user.id,
         "invitation",
-        {"code": code, "expires_at": invitation.expires_at.isoformat()},
+        {"activation_code": code, "expires_at": invitation.expires_at.isoformat()},
         dedupe_key=f"invitation:{invitation.id}",
     )
     return IssuedInvitation(user=user, code=code, expires_at=invitation.expires_at)

@@ -64,45 +64,26 @@ def _tell(session: Session, row: Timer, task: HumanTask, kind: str, reason: str,
 
 def fire_reminder(session: Session, row: Timer) -> None:
     """reminderAfterWorkingDays: tell the holder the task still waits for them."""
-    from engine.services.timers import mark_fired
-
-    task = _open_task(session, row)
-    if task is None:
-        return
-    mark_fired(row)
-    days = (row.payload or {}).get("working_days")
-    reason = f"not acted on within {days} working days"
-    recipients = holders(session, task)
-    _tell(session, row, task, "task_reminder", reason, recipients)
-    audit.record(
-        session,
-        "task.reminded",
-        instance_id=task.instance_id,
-        task_id=task.id,
-        recipients=recipients,
-        reason=reason,
-    )
+    _remind(session, row, "task_reminder", "task.reminded", "not acted on within {days} working days")
 
 
 def fire_due_warning(session: Session, row: Timer) -> None:
     """reminderBeforeDueWorkingDays: tell the holder the due time is near."""
+    _remind(session, row, "task_due_warning", "task.due_warning", "due in {days} working days")
+
+
+def _remind(session: Session, row: Timer, kind: str, event: str, reason: str) -> None:
     from engine.services.timers import mark_fired
 
     task = _open_task(session, row)
     if task is None:
         return
     mark_fired(row)
-    days = (row.payload or {}).get("working_days")
-    reason = f"due in {days} working days"
+    reason = reason.format(days=(row.payload or {}).get("working_days"))
     recipients = holders(session, task)
-    _tell(session, row, task, "task_due_warning", reason, recipients)
+    _tell(session, row, task, kind, reason, recipients)
     audit.record(
-        session,
-        "task.due_warning",
-        instance_id=task.instance_id,
-        task_id=task.id,
-        recipients=recipients,
-        reason=reason,
+        session, event, instance_id=task.instance_id, task_id=task.id, recipients=recipients, reason=reason
     )
 
 

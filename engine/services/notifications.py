@@ -10,6 +10,7 @@ The readers (``list_for``, ``mark_read``) serve the API's in-app list.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -22,6 +23,8 @@ from engine.models import HumanTask, InstanceStatus, Notification, ProcessDefini
 from engine.services import outbox
 
 EMAIL_JOB = "email_notification"
+# Params that may be e-mailed once and are then dropped (worker.operators.email): activation codes.
+ONE_TIME_PARAMS = ("activation_code",)
 # A task offered to a role held by more people than this is not announced to each of them: a
 # broadcast to a whole department would bury the message; the role's inbox still lists the task.
 ROLE_FAN_OUT_LIMIT = 50
@@ -39,27 +42,43 @@ def notify(
     instance_id: uuid.UUID | None = None,
     task_id: uuid.UUID | None = None,
     dedupe_key: str | None = None,
+    key_is_new: bool = False,
 ) -> Notification:
     """Tell user ``user_id`` about ``kind`` (in-app now, e-mail after commit).
 
     With ``dedupe_key``, telling the same thing twice (a job run again) returns the first one.
+    ``key_is_new``: the caller knows no row can hold the key yet (it names a task created in this
+    transaction), so the look-up is skipped; the unique constraint still stands guard.
     """
-    if dedupe_key is not None:
+    if dedupe_key is not None and not key_is_new:
         existing = session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
+    params = params or {}
+    emailed = email_configured()
+    if not emailed:
+        # Nothing will e-mail it, so a one-time secret (an activation code) has nowhere to go.
+        params = {k: v for k, v in params.items() if k not in ONE_TIME_PARAMS}
     row = Notification(
         user_id=user_id,
         kind=kind,
-        params=params or {},
+        params=params,
         instance_id=instance_id,
         task_id=task_id,
         dedupe_key=dedupe_key,
+        email_status="pending" if emailed else "skipped",
     )
     session.add(row)
-    session.flush()
-    outbox.enqueue(session, EMAIL_JOB, {"notification_id": row.id}, dedupe_key=f"email:{row.id}")
+    if emailed:
+        session.flush()
+        # One e-mail job per notification, which was just inserted: no earlier job can exist for it.
+        outbox.enqueue(session, EMAIL_JOB, {"notification_id": row.id})
     return row
+
+
+def email_configured() -> bool:
+    """Whether e-mail goes out (APPROUTE_SMTP_HOST set). Read per call: the environment decides."""
+    return bool(os.environ.get("APPROUTE_SMTP_HOST"))
 
 
 def role_holders(session: Session, role: str, *, limit: int | None = None) -> list[int]:
@@ -103,11 +122,16 @@ def notify_role(
     ]
 
 
-def after_step(session: Session, instance: ProcessInstance, created: list[HumanTask]) -> None:
-    """Tell assignees about tasks that arrived, and the initiator when the request was decided."""
+def after_step(
+    session: Session, instance: ProcessInstance, created: list[HumanTask], *, process_name: str | None = None
+) -> None:
+    """Tell assignees about tasks that arrived, and the initiator when the request was decided.
+
+    ``process_name``: the definition's name when the caller has it (saves reading it).
+    """
     if not created and instance.status not in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
         return
-    process_name = _process_name(session, instance)
+    process_name = process_name or _process_name(session, instance)
     for task in created:
         params = {
             "task_name": task.name,
@@ -124,6 +148,7 @@ def after_step(session: Session, instance: ProcessInstance, created: list[HumanT
                 instance_id=instance.id,
                 task_id=task.id,
                 dedupe_key=f"task_assigned:{task.id}:{user_id}",
+                key_is_new=True,  # the task was created in this very step
             )
     if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED) and instance.initiator_id:
         notify(

@@ -133,7 +133,9 @@ def cancel_for_instance(session: Session, instance_id: uuid.UUID, kinds: Iterabl
     )
     if kinds is not None:
         query = query.where(OutboxJob.kind.in_(list(kinds)))
-    jobs = list(session.scalars(query))
+    # A job running right now holds its row and waits for the instance this caller has locked:
+    # skip it rather than deadlock; it finds the instance closed and does nothing.
+    jobs = list(session.scalars(query.with_for_update(skip_locked=True)))
     for job in jobs:
         job.status = JobStatus.CANCELLED
         job.done_at = clock.now()

@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 from engine.bpmn import runtime
 from engine.config import Settings
 from engine.models import Incident, InstanceStatus, OutboxJob, ProcessInstance
-from engine.services import audit, decision_tables, definitions, instances, jobs, operators
+from engine.services import (
+    audit,
+    decision_tables,
+    definitions,
+    instances,
+    jobs,
+    notifications,
+    operators,
+)
 from engine.services.service_tasks import JOB_KIND
 from engine.services.steps import persist_step
 
@@ -130,6 +138,16 @@ def open_incident(session: Session, job: OutboxJob, message: str, trace: str) ->
         operator=operator,
         incident_id=incident.id,
         attempts=job.attempts,
+    )
+    # HR handles incidents: tell them, with ids and the operator's name, not the error's text.
+    notifications.notify_role(
+        session,
+        "hr",
+        "incident_opened",
+        {"operator": operator, "process_key": instance.process_key, "attempts": job.attempts},
+        instance_id=instance.id,
+        task_id=task_id,
+        dedupe_prefix=f"incident:{incident.id}",
     )
     log.warning("incident %s opened on instance %s after %s attempts", incident.id, instance.id, job.attempts)
 

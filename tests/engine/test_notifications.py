@@ -44,8 +44,9 @@ def _count(session, **where) -> int:
 
 
 def test_the_notify_operator_tells_each_recipient_once_and_a_rerun_adds_nothing(
-    client, org, leave_definition, session_factory
+    client, org, leave_definition, session_factory, monkeypatch
 ):
+    monkeypatch.setenv("APPROUTE_SMTP_HOST", "127.0.0.1")  # mail is configured: each notice gets its job
     instance = started(client, org["employee_sales_1"])
     params = {
         "to": ["initiator", "role:hr", org["hr"].email.upper(), org["designer"].email],

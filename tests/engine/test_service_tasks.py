@@ -20,6 +20,7 @@ from engine.models import (
     JobStatus,
     LeaveLedgerEntry,
     LedgerKind,
+    Notification,
     OutboxJob,
     ProcessInstance,
 )
@@ -177,6 +178,10 @@ def test_failures_retry_with_backoff_then_open_an_incident(session_factory, org,
     assert open_tasks(session_factory, instance.id) == []
     opened = [e for e in _actions(session_factory, instance.id) if e.action == "incident.opened"]
     assert opened[0].details["incident_id"] == incident.id
+    with session_scope(session_factory) as s:
+        told = s.scalars(select(Notification).where(Notification.kind == "incident_opened")).all()
+        assert [n.user_id for n in told] == [org["hr"].id]  # HR, the one holder of the role
+        assert told[0].instance_id == instance.id and "error" not in told[0].params
 
 
 def test_retry_after_an_incident_runs_the_operator_again(session_factory, org, route, background):

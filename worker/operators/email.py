@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.config import Settings
 from engine.models import Notification, OutboxJob, User
-from engine.services import jobs
+from engine.services import jobs, notifications
 from engine.services.notifications import EMAIL_JOB
 from worker import notification_text
 
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT_SECONDS = 30
 # Params that may be e-mailed once but must not stay in the database afterwards.
-ONE_TIME_PARAMS = ("code",)
 
 
 def _mark_failed(session: Session, job: OutboxJob, message: str, traceback: str) -> None:
@@ -97,5 +96,5 @@ def _send(settings: Settings, message: EmailMessage) -> None:
 
 def _forget_one_time_params(notification: Notification) -> None:
     params = notification.params or {}
-    if any(key in params for key in ONE_TIME_PARAMS):
-        notification.params = {k: v for k, v in params.items() if k not in ONE_TIME_PARAMS}
+    if any(key in params for key in notifications.ONE_TIME_PARAMS):
+        notification.params = {k: v for k, v in params.items() if k not in notifications.ONE_TIME_PARAMS}
