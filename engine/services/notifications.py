@@ -69,8 +69,8 @@ def notify(
         email_status="pending" if emailed else "skipped",
     )
     session.add(row)
+    session.flush()  # callers may need its id
     if emailed:
-        session.flush()
         # One e-mail job per notification, which was just inserted: no earlier job can exist for it.
         outbox.enqueue(session, EMAIL_JOB, {"notification_id": row.id})
     return row
