@@ -37,6 +37,7 @@ conformance: venv
 bench: venv
 	$(BIN)/python bench/run_all.py
 	$(BIN)/python bench/staff_import_bench.py
+	$(BIN)/python bench/background_bench.py
 
 lint: venv
 	$(BIN)/ruff check .
