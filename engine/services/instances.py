@@ -79,7 +79,7 @@ def start_instance(
         ) from None
     try:
         with session.begin_nested():
-            instance = _insert_instance(session, definition, actor, workflow, business_key, data)
+            instance = insert_instance(session, definition, actor, workflow, business_key, data)
             if idempotency_key is not None:
                 session.add(IdempotencyKey(user_id=actor.id, key=idempotency_key, instance_id=instance.id))
                 session.flush()
@@ -127,7 +127,12 @@ def _business_key_taken(session: Session, key: str, business_key: str) -> bool:
     return session.scalar(query) is not None
 
 
-def _insert_instance(session, definition, actor, workflow, business_key, data) -> ProcessInstance:
+def insert_instance(session, definition, actor, workflow, business_key, data) -> ProcessInstance:
+    """Store a workflow that has run to its first wait as a new instance of ``definition``.
+
+    Writes the instance, its first step (tasks, timers, notifications) and the start audit event.
+    Raises InstanceFailed when the step cannot be stored. Used by start_instance and start timers.
+    """
     instance = ProcessInstance(
         id=uuid.uuid4(),
         definition_id=definition.id,

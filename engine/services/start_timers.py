@@ -97,6 +97,6 @@ def _start(session: Session, row: ProcessDefinition, initiator: User):
         # The scheduler has waited for the start timer; the new instance must not wait for it again.
         bpmn_timers.mark_start_fired(workflow)
         runtime.run(workflow)
-    instance = instances._insert_instance(session, definition, initiator, workflow, None, data)
+    instance = instances.insert_instance(session, definition, initiator, workflow, None, data)
     hooks.after_start(session, instance)
     return instance

@@ -174,6 +174,10 @@ def test_without_a_hire_date_hr_prepares_it_with_a_deadline_and_a_warning(
     hr_tasks = client.get("/api/v1/tasks", headers=hr.headers).json
     assert [t["instance_id"] for t in hr_tasks] == [body["id"]]
 
+    # HR cannot issue it while the hire date is still missing: it would print a blank.
+    refused = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}, headers=hr.headers)
+    assert refused.status_code == 422, refused.json
+    assert [e["field"] for e in refused.json["errors"]] == ["data.hire_date"]
     with session_scope(session_factory) as s:
         s.get(User, anna.id).hire_date = date(2020, 2, 3)  # HR fills the record in
     completed(client, hr, task["id"], {"hr_comment": "дата приёма внесена"})

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.errors import InvalidData
-from engine.models import ProcessInstance, User
+from engine.models import HumanTask, ProcessInstance, User
 from engine.services import documents, process_hooks
 from engine.services.coordinators import coordinator_for
 from engine.services.routes import leave_records
@@ -40,6 +40,10 @@ INVALID_PERIOD = "CERT_INVALID_PERIOD"
 INVALID_YEAR = "CERT_INVALID_YEAR"
 LEAVE_UNKNOWN = "CERT_LEAVE_UNKNOWN"
 NO_SLA = "CERT_TYPE_NOT_OFFERED"
+
+
+HR_TASK = "hr_preparation"
+MISSING_FACT = "CERT_FACT_MISSING"
 
 
 def _problem(field_name: str, rule: str, message: str) -> dict[str, Any]:
@@ -200,6 +204,30 @@ class CertificateHooks(process_hooks.ProcessHooks):
 
     def after_start(self, session: Session, instance: ProcessInstance) -> None:
         """Nothing to book: the number was taken at submission, in the same transaction."""
+
+    def before_complete(
+        self, session: Session, instance: ProcessInstance, task: HumanTask, actor: User, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """HR's step: the facts the certificate prints must be on record by now, or it would print blanks."""
+        if task.element_id != HR_TASK or instance.data.get("certificate_type") == "visa":
+            return {}
+        person = session.get(User, instance.initiator_id)
+        needs_salary = instance.data.get("certificate_type") == "ndfl" or instance.data.get("include_salary")
+        missing = [
+            _problem(
+                name,
+                MISSING_FACT,
+                f"{what} is not on record: HR records it with PATCH /api/v1/users/{{email}}",
+            )
+            for name, what, absent in (
+                ("hire_date", "the hire date", person is None or person.hire_date is None),
+                ("monthly_salary", "the monthly salary", bool(needs_salary) and not person.monthly_salary),
+            )
+            if absent
+        ]
+        if missing:
+            raise InvalidData("the certificate cannot be issued yet", missing)
+        return {}
 
 
 process_hooks.register(CertificateHooks())
