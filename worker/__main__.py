@@ -57,12 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     outbox.set_dispatcher(dispatcher)  # jobs that make jobs hand them straight to Redis
     stop = threading.Event()
     if args.burst:
-        pump_once(factory, dispatcher, lease_seconds=settings.outbox_lease_seconds)
+        pump_once(factory, dispatcher.resend, lease_seconds=settings.outbox_lease_seconds)
         _Worker([QUEUE], connection=connection, stop=stop).work(
             burst=True, with_scheduler=False, logging_level="WARNING"
         )
         return 0
-    threading.Thread(target=_pump_loop, args=(factory, dispatcher, settings, stop), daemon=True).start()
+    threading.Thread(
+        target=_pump_loop, args=(factory, dispatcher.resend, settings, stop), daemon=True
+    ).start()
     try:
         _work_until_stopped(connection, stop)
     finally:
@@ -118,10 +120,10 @@ def _wait_for_redis(connection: Redis, stop: threading.Event) -> None:
             delay = min(delay * 2, 5.0)
 
 
-def _pump_loop(factory, dispatcher, settings: Settings, stop: threading.Event) -> None:
+def _pump_loop(factory, send, settings: Settings, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
-            handled = pump_once(factory, dispatcher, lease_seconds=settings.outbox_lease_seconds)
+            handled = pump_once(factory, send, lease_seconds=settings.outbox_lease_seconds)
         except Exception as exc:
             log.error("pump failed (%s); trying again", describe(exc))
             handled = 0

@@ -103,3 +103,21 @@ def test_a_second_delivery_through_redis_runs_nothing_twice(rq_app, redis_server
     assert all_done(factory, 1)
     with factory() as s:
         assert count(s, effect_key(job.id)) == 1
+
+
+def test_a_resend_skips_jobs_still_waiting_in_the_queue_and_restores_lost_ones(rq_app, redis_server):
+    factory = rq_app.extensions["approute.sessions"]
+    with session_scope(factory) as s:
+        job = outbox.enqueue(s, EFFECT, {"request": 9})
+    dispatcher = RQDispatcher(redis_server.url)
+    queue = _queue(redis_server)
+    assert queue.count == 1
+
+    dispatcher.resend([job.id])  # the lease ran out while it waited behind a backlog
+    assert queue.count == 1, "a job still queued is not queued a second time"
+
+    queue.empty()  # Redis lost it (a restart without persistence)
+    dispatcher.resend([job.id])
+    assert [(queued.func_name, queued.args) for queued in queue.get_jobs()] == [
+        ("worker.rq_jobs.run_outbox_job", (job.id,))
+    ]
