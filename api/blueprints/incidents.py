@@ -38,6 +38,7 @@ class IncidentSchema(Schema):
     kind = fields.String()
     operator = fields.String(allow_none=True)
     job_id = fields.Integer(allow_none=True)
+    timer_id = fields.Integer(allow_none=True)
     error = fields.String()
     attempts = fields.Integer()
     status = fields.String()

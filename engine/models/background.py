@@ -112,6 +112,7 @@ class Incident(Base):
     kind: Mapped[str] = mapped_column(String(64), comment="service_task, timer or the job kind")
     operator: Mapped[str | None] = mapped_column(String(128))
     job_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    timer_id: Mapped[int | None] = mapped_column(ForeignKey("timers.id"), comment="a timer that kept failing")
     error: Mapped[str] = mapped_column(Text)
     traceback: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import runtime
 from engine.errors import Conflict, Forbidden, InstanceFailed, InvalidData, NotFound
-from engine.models import Incident, IncidentStatus, InstanceStatus, ProcessInstance, User
+from engine.models import Incident, IncidentStatus, InstanceStatus, ProcessInstance, Timer, TimerStatus, User
 from engine.models._types import utcnow
 from engine.services import audit, definitions, instances, service_task_jobs, service_tasks
 
+TIMER_KIND = "timer"
 ROLES = ("hr", "admin")
 MAX_LIST = 500
 
@@ -60,14 +61,16 @@ def get_incident(session: Session, incident_id: int, *, actor: User) -> Incident
     return incident
 
 
-def _open_and_locked(session: Session, incident_id: int, actor: User) -> tuple[Incident, ProcessInstance]:
+def _open_and_locked(
+    session: Session, incident_id: int, actor: User, *, need_instance: bool = True
+) -> tuple[Incident, ProcessInstance | None]:
     """The incident and its instance, the instance locked first (the order every step takes)."""
     incident = get_incident(session, incident_id, actor=actor)
     instance = instances.lock_instance(session, incident.instance_id) if incident.instance_id else None
     session.refresh(incident, with_for_update=True)
     if incident.status != IncidentStatus.OPEN:
         raise Conflict(f"incident {incident_id} is already resolved ({incident.resolution})")
-    if instance is None:
+    if instance is None and need_instance:
         raise Conflict(f"incident {incident_id} has no instance to act on")
     return incident, instance
 
@@ -105,6 +108,8 @@ def retry(session: Session, incident_id: int, *, actor: User) -> Incident:
 
     Raises Forbidden, NotFound, Conflict (resolved, or the instance or task moved on).
     """
+    if _is_timer(session, incident_id, actor):
+        return _retry_timer(session, incident_id, actor)
     incident, instance = _open_and_locked(session, incident_id, actor)
     _definition, workflow, task = _waiting_task(session, incident, instance)
     runtime.bump_service_task_round(workflow, task.id)
@@ -129,6 +134,8 @@ def skip(session: Session, incident_id: int, *, actor: User, output: Any) -> Inc
         raise InvalidData(
             "the output must be a JSON object", [{"field": "data", "message": "must be an object"}]
         )
+    if _is_timer(session, incident_id, actor):
+        raise Conflict("a timer has no output to give: retry it, or cancel the request")
     incident, instance = _open_and_locked(session, incident_id, actor)
     definition, workflow, task = _waiting_task(session, incident, instance)
     _resolve(session, incident, actor, "skipped", output)
@@ -149,4 +156,21 @@ def cancel(session: Session, incident_id: int, *, actor: User) -> Incident:
     _resolve(session, incident, actor, "cancelled")
     session.flush()
     instances.cancel_locked(session, instance, actor=actor)
+    return incident
+
+
+def _is_timer(session: Session, incident_id: int, actor: User) -> bool:
+    return get_incident(session, incident_id, actor=actor).kind == TIMER_KIND
+
+
+def _retry_timer(session: Session, incident_id: int, actor: User) -> Incident:
+    """A timer that kept failing: make it due now, with its failure count back at zero."""
+    incident, _instance = _open_and_locked(session, incident_id, actor, need_instance=False)
+    timer = session.get(Timer, incident.timer_id, with_for_update=True) if incident.timer_id else None
+    if timer is None or timer.status != TimerStatus.PENDING:
+        raise Conflict("the timer of this incident no longer waits")
+    timer.due_at = utcnow()
+    timer.payload = {**(timer.payload or {}), "failures": 0}
+    _resolve(session, incident, actor, "retried", {"timer_id": timer.id})
+    session.flush()
     return incident

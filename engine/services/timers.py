@@ -30,7 +30,7 @@ from engine.models import (
     TimerKind,
     TimerStatus,
 )
-from engine.services import escalation, schedules, sla_policies
+from engine.services import escalation, notifications, schedules, sla_policies
 
 log = logging.getLogger(__name__)
 
@@ -198,15 +198,24 @@ def _record_failure(session: Session, row: Timer, exc: Exception) -> None:
     # Ids and the error's type only: a message may quote process data.
     log.warning("timer %s (%s) failed %d time(s): %s", row.id, row.kind, failures, type(exc).__name__)
     if failures == MAX_FAILURES or (isinstance(exc, TimerRefused) and failures == 1):
-        session.add(
-            Incident(
-                instance_id=row.instance_id,
-                task_id=row.task_id,
-                element_id=row.name,
-                kind="timer",
-                error=message,
-                attempts=failures,
-            )
+        incident = Incident(
+            instance_id=row.instance_id,
+            task_id=row.task_id,
+            timer_id=row.id,
+            element_id=row.name,
+            kind="timer",
+            error=message,
+            attempts=failures,
+        )
+        session.add(incident)
+        session.flush()
+        notifications.notify_role(
+            session,
+            "hr",
+            "incident_opened",
+            {"operator": f"timer {row.name}", "attempts": failures},
+            instance_id=row.instance_id,
+            dedupe_prefix=f"incident:{incident.id}",
         )
 
 

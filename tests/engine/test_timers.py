@@ -9,17 +9,21 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.db import session_scope
+from engine.errors import Conflict
 from engine.models import (
     AuditEvent,
     HumanTask,
     Incident,
+    Notification,
+    ProcessDefinition,
     ProcessInstance,
     TaskStatus,
     Timer,
     TimerKind,
     TimerStatus,
+    User,
 )
-from engine.services import timers
+from engine.services import incidents, timers
 from tests.engine.helpers import bundle_file, deploy, only_open_task, start
 
 
@@ -169,8 +173,34 @@ def test_a_start_timer_without_a_deploying_user_opens_an_incident_and_is_kept(
     assert "no active user who deployed it" in row.last_error
     with session_scope(session_factory) as s:
         (incident,) = s.scalars(select(Incident).where(Incident.kind == "timer"))
-        assert incident.element_id == "start"
+        assert (incident.element_id, incident.timer_id) == ("start", row.id)
         assert not s.scalars(select(ProcessInstance)).all()
+        told = s.scalars(select(Notification).where(Notification.kind == "incident_opened")).all()
+        assert [n.user_id for n in told] == [org["hr"].id]
+
+
+def test_hr_retries_a_timer_incident_once_the_cause_is_fixed(session_factory, org, background, move_clock):
+    deploy(session_factory, bundle_file("timers/start_timer.bpmn"), actor=None)
+    move_clock(datetime(2030, 12, 1, 6, 1, tzinfo=UTC))
+    background()
+    with session_scope(session_factory) as s:
+        incident_id = s.scalar(select(Incident.id).where(Incident.kind == "timer"))
+        hr = s.get(User, org["hr"].id)
+        with pytest.raises(Conflict, match="no output to give"):
+            incidents.skip(s, incident_id, actor=hr, output={})
+    with session_scope(session_factory) as s:
+        # The cause: nobody deployed this version. HR makes the designer its deployer, then retries.
+        s.scalar(select(ProcessDefinition)).deployed_by_id = org["designer"].id
+        incidents.retry(s, incident_id, actor=s.get(User, org["hr"].id))
+    (row,) = timer_rows(session_factory, kind=TimerKind.START)
+    assert row.due_at <= clock.now()  # due at once, not after the long pause
+    background()
+    with session_scope(session_factory) as s:
+        (started,) = s.scalars(select(ProcessInstance)).all()
+        assert started.initiator_id == org["designer"].id
+        assert s.get(Incident, incident_id).resolution == "retried"
+        with pytest.raises(Conflict, match="already resolved"):
+            incidents.retry(s, incident_id, actor=s.get(User, org["hr"].id))
 
 
 @pytest.mark.parametrize("value", ["tomorrow", "PT"])

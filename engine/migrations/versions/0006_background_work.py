@@ -242,6 +242,7 @@ def upgrade() -> None:
         ),
         sa.Column("operator", sa.String(length=128), nullable=True),
         sa.Column("job_id", BigIntId, nullable=True),
+        sa.Column("timer_id", BigIntId, nullable=True, comment="a timer that kept failing"),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("traceback", sa.Text(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -262,6 +263,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(["job_id"], ["outbox.id"], name=op.f("fk_incidents_job_id_outbox")),
+        sa.ForeignKeyConstraint(["timer_id"], ["timers.id"], name=op.f("fk_incidents_timer_id_timers")),
         sa.ForeignKeyConstraint(
             ["resolved_by_id"], ["users.id"], name=op.f("fk_incidents_resolved_by_id_users")
         ),
