@@ -299,3 +299,20 @@ def test_record_leave_books_the_days_the_request_reserved(session_factory, org, 
             for e in s.scalars(select(LeaveLedgerEntry).where(LeaveLedgerEntry.instance_id == instance.id))
         )
     assert kinds == ["release", "reservation", "use"]
+
+
+def test_a_notify_service_task_tells_hr_and_the_initiator_once(session_factory, org, background):
+    deploy(session_factory, bundle_file("service_tasks/notify.bpmn"))
+    instance = start(session_factory, "notify_then_review", org["employee_sales_1"], {"topic": "отпуск"})
+
+    background()
+    with session_scope(session_factory) as s:
+        told = s.scalars(select(Notification).where(Notification.kind == "process_message")).all()
+        assert sorted(n.user_id for n in told) == sorted([org["hr"].id, org["employee_sales_1"].id])
+        assert told[0].params["subject"] == "Новая заявка: отпуск"
+        assert s.get(ProcessInstance, instance.id).data["told"] == {"notified": 2}
+    assert [t.element_id for t in open_tasks(session_factory, instance.id)] == ["review"]
+    (job,) = _jobs(session_factory, instance.id)
+    assert jobs.execute(session_factory, job.id) == "skipped"  # a second delivery tells no one again
+    with session_scope(session_factory) as s:
+        assert len(s.scalars(select(Notification).where(Notification.kind == "process_message")).all()) == 2
