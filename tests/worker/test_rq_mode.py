@@ -35,6 +35,19 @@ def rq_app(database_url, session_factory, redis_server) -> Iterator:
         app.extensions["approute.engine"].dispose()
 
 
+def _burst(database_url, redis_server) -> subprocess.CompletedProcess:
+    """`approute worker --burst` in its own process, against this test's database and Redis."""
+    return subprocess.run(
+        worker_command("--burst"),
+        cwd=ROOT,
+        env=worker_env(database_url, redis_server.url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def _queue(redis_server) -> Queue:
     return Queue(QUEUE, connection=redis_server.client())
 
@@ -63,15 +76,7 @@ def test_approute_worker_burst_runs_the_queue_once(rq_app, redis_server, databas
     with session_scope(factory) as s:
         jobs = [outbox.enqueue(s, EFFECT) for _ in range(3)]
 
-    done = subprocess.run(
-        worker_command("--burst"),
-        cwd=ROOT,
-        env=worker_env(database_url, redis_server.url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _burst(database_url, redis_server)
 
     assert done.returncode == 0, done.stderr
     assert all_done(factory, 3), statuses(factory)
@@ -89,15 +94,7 @@ def test_a_second_delivery_through_redis_runs_nothing_twice(rq_app, redis_server
     RQDispatcher(redis_server.url)([job.id, job.id])  # the lease re-sent it while it was still queued
     assert _queue(redis_server).count == 3
 
-    done = subprocess.run(
-        worker_command("--burst"),
-        cwd=ROOT,
-        env=worker_env(database_url, redis_server.url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _burst(database_url, redis_server)
 
     assert done.returncode == 0, done.stderr
     assert all_done(factory, 1)
