@@ -46,6 +46,8 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     # Webhooks are signed with it (HMAC-SHA256); unset, webhook service tasks fail with that reason.
     webhook_secret: str | None = None
+    # Hosts a webhook may call although they resolve to internal addresses (loopback, private nets).
+    webhook_allow_hosts: tuple[str, ...] = ()
 
     @property
     def is_embedded(self) -> bool:
@@ -77,6 +79,11 @@ class Settings:
             mail_from=env.get("APPROUTE_MAIL_FROM") or "approute <approute@localhost>",
             base_url=(env.get("APPROUTE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             webhook_secret=env.get("APPROUTE_WEBHOOK_SECRET") or None,
+            webhook_allow_hosts=tuple(
+                host.strip().lower()
+                for host in (env.get("APPROUTE_WEBHOOK_ALLOW_HOSTS") or "").split(",")
+                if host.strip()
+            ),
         )
 
 

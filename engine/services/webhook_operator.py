@@ -9,6 +9,8 @@ Any answer but 2xx is a failure, retried with backoff; redirects are not followe
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import urllib.error
 import urllib.request
 from typing import Any
@@ -43,6 +45,28 @@ def _checked_url(value: Any) -> str:
     return value
 
 
+def _check_host(url: str, allowed: tuple[str, ...]) -> None:
+    """Refuse internal addresses (loopback, private, link-local...) unless the host is allow-listed.
+
+    A diagram is written by a designer, and the body carries request data: without this a webhook
+    could read cloud metadata or reach services that trust the internal network.
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    if host in allowed:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError as exc:
+        raise WebhookFailed(f"webhook: cannot resolve {host}: {exc.strerror or exc}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global:
+            raise WebhookFailed(
+                f"webhook: {host} is an internal address ({ip}); list it in APPROUTE_WEBHOOK_ALLOW_HOSTS "
+                "to allow it"
+            )
+
+
 def _where(url: str) -> str:
     # Errors name the host only: a path or query may carry a receiver's token.
     parts = urlsplit(url)
@@ -56,6 +80,7 @@ def webhook(call: OperatorCall) -> dict[str, Any]:
     secret = call.settings.webhook_secret if call.settings is not None else None
     if not secret:
         raise WebhookFailed("APPROUTE_WEBHOOK_SECRET is not set")
+    _check_host(url, call.settings.webhook_allow_hosts)
     payload = call.params.get("payload")
     if payload is None:
         payload = {

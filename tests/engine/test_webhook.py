@@ -93,6 +93,7 @@ def test_a_delivery_is_signed_and_the_route_moves_on(
     session_factory, org, hook_route, receiver, background, monkeypatch
 ):
     monkeypatch.setenv("APPROUTE_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("APPROUTE_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")  # the receiver runs on loopback
     instance = _start(session_factory, org, receiver.url)
     task_id = _job(session_factory, instance.id).payload["task_id"]
 
@@ -116,6 +117,7 @@ def test_a_retried_delivery_carries_the_same_delivery_id(
     session_factory, org, hook_route, receiver, background, monkeypatch
 ):
     monkeypatch.setenv("APPROUTE_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("APPROUTE_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
     receiver.answers = [503]  # the receiver got it, but its answer says it failed
     instance = _start(session_factory, org, receiver.url)
 
@@ -166,3 +168,20 @@ def test_only_http_and_https_addresses_are_called(
     job = _job(session_factory, instance.id)
     assert job.attempts == 1
     assert "only http and https addresses are allowed" in job.last_error
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1/x", "http://localhost/x", "http://169.254.169.254/latest", "http://10.1.2.3/"]
+)
+def test_internal_addresses_are_refused_unless_allow_listed(
+    session_factory, org, hook_route, receiver, background, monkeypatch, url
+):
+    monkeypatch.setenv("APPROUTE_WEBHOOK_SECRET", SECRET)
+    monkeypatch.delenv("APPROUTE_WEBHOOK_ALLOW_HOSTS", raising=False)
+    instance = _start(session_factory, org, url)
+
+    background()
+
+    job = _job(session_factory, instance.id)
+    assert "is an internal address" in job.last_error and "APPROUTE_WEBHOOK_ALLOW_HOSTS" in job.last_error
+    assert receiver.seen == []
