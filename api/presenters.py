@@ -47,6 +47,7 @@ def definition(row: ProcessDefinition) -> dict[str, Any]:
         "key": row.key,
         "version": row.version,
         "name": row.name,
+        "names": row.names or {},
         "deployed_at": row.deployed_at,
         "start_form": row.start_form,
         "start_form_schema": row.forms.get(row.start_form) if row.start_form else None,

@@ -41,6 +41,9 @@ class DefinitionSchema(Schema):
     key = fields.String()
     version = fields.Integer()
     name = fields.String()
+    names = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "name per language"}
+    )
     deployed_at = fields.DateTime()
     start_form = fields.String(allow_none=True, metadata={"description": "form file name"})
     start_form_schema = fields.Dict(allow_none=True)

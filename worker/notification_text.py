@@ -64,6 +64,9 @@ def render(
     """
     language = language_of(language)
     params = dict(params or {})
+    names = params.get("process_names")
+    if isinstance(names, dict) and names.get(language):
+        params["process_name"] = names[language]  # the designer's name for this language
     context = {
         **params,
         "params": params,

@@ -73,6 +73,7 @@ class Definitions(MethodView):
             "key": row.key,
             "version": row.version,
             "name": row.name,
+            "names": row.names,
             "warnings": row.warnings,
         }
 

@@ -77,6 +77,7 @@ class Bundle:
     files: dict[str, bytes]
     checksum: str
     warnings: list[ReportEntry] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # per language, from name.<lang> properties
 
 
 @dataclass
@@ -139,6 +140,7 @@ def build_bundle(files: dict[str, bytes]) -> Bundle:
     return Bundle(
         key=key,
         name=name,
+        names=_process_names(intake, key, name),
         spec_json=spec_json,
         task_meta=task_meta,
         forms=intake.forms,
@@ -364,6 +366,32 @@ def _read_task_meta(intake: _Intake, key: str) -> tuple[dict[str, dict[str, Any]
     for start in process.findall(f"{{{BPMN_NS}}}startEvent"):
         start_form = _checked_form(intake, start) or start_form
     return meta, start_form
+
+
+NAME_LANGUAGES = ("ru", "en")
+
+
+def _process_names(intake: _Intake, key: str, name: str) -> dict[str, str]:
+    """The process's name per language: its ``name.ru`` / ``name.en`` extension properties.
+
+    People are told about their requests in their language; the plain BPMN name stands in for any
+    language the designer did not name.
+    """
+    process = next(
+        p for p in intake.bpmn_tree.getroot().findall(f"{{{BPMN_NS}}}process") if p.get("id") == key
+    )
+    names = {}
+    extensions = process.find(f"{{{BPMN_NS}}}extensionElements")
+    for tag in (f"{{{CAMUNDA_NS}}}property", f"{{{SPIFF_NS}}}property"):
+        for prop in extensions.iter(tag) if extensions is not None else ():
+            prop_name = prop.get("name") or ""
+            if (
+                prop_name.startswith("name.")
+                and prop_name[5:] in NAME_LANGUAGES
+                and (prop.get("value") or "").strip()
+            ):
+                names[prop_name[5:]] = prop.get("value").strip()[:200]
+    return {language: names.get(language, name) for language in NAME_LANGUAGES}
 
 
 def _declares_distinct_approver(task) -> bool:

@@ -21,6 +21,12 @@ class ProcessDefinition(Base):
     key: Mapped[str] = mapped_column(String(128), index=True, comment="id of the executable process")
     version: Mapped[int] = mapped_column(comment="1, 2, ... per key")
     name: Mapped[str] = mapped_column(String(200))
+    names: Mapped[dict[str, str]] = mapped_column(
+        JSONType,
+        default=dict,
+        server_default="{}",
+        comment="the name per language (ru, en) from the process's name.<lang> properties",
+    )
     checksum: Mapped[str] = mapped_column(String(64), comment="sha256 over the bundle's files")
     spec_json: Mapped[str] = mapped_column(
         Text, comment="serialized SpiffWorkflow spec, stored once per version"

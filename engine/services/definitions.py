@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,6 +29,7 @@ class DefinitionSnapshot:
     task_meta: dict[str, dict[str, Any]]
     forms: dict[str, Any]
     start_form: str | None
+    names: dict[str, str] = field(default_factory=dict)  # the name per language
 
     def form_schema(self, form: str | None) -> dict[str, Any] | None:
         """The JSON Schema of a form file of this bundle, or None."""
@@ -61,6 +62,7 @@ def _snapshot_of(row: ProcessDefinition) -> DefinitionSnapshot:
         key=row.key,
         version=row.version,
         name=row.name,
+        names=row.names or {},
         spec_json=row.spec_json,
         task_meta=row.task_meta,
         forms=row.forms,
@@ -85,6 +87,7 @@ def deploy_bundle(session: Session, files: dict[str, bytes], *, actor: User | No
         key=bundle.key,
         version=(latest or 0) + 1,
         name=bundle.name,
+        names=bundle.names,
         checksum=bundle.checksum,
         spec_json=bundle.spec_json,
         task_meta=bundle.task_meta,

@@ -19,8 +19,8 @@ from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.models import HumanTask, InstanceStatus, Notification, ProcessDefinition, ProcessInstance, User
-from engine.services import outbox
+from engine.models import HumanTask, InstanceStatus, Notification, ProcessInstance, User
+from engine.services import definitions, outbox
 
 EMAIL_JOB = "email_notification"
 # Params that may be e-mailed once and are then dropped (worker.operators.email): activation codes.
@@ -55,6 +55,10 @@ def notify(
         if existing is not None:
             return existing
     params = params or {}
+    if instance_id is not None and "process_names" not in params:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is not None:
+            params = {**_about(session, instance), **params}
     emailed = email_configured()
     if not emailed:
         # Nothing will e-mail it, so a one-time secret (an activation code) has nowhere to go.
@@ -122,23 +126,13 @@ def notify_role(
     ]
 
 
-def after_step(
-    session: Session, instance: ProcessInstance, created: list[HumanTask], *, process_name: str | None = None
-) -> None:
-    """Tell assignees about tasks that arrived, and the initiator when the request was decided.
-
-    ``process_name``: the definition's name when the caller has it (saves reading it).
-    """
+def after_step(session: Session, instance: ProcessInstance, created: list[HumanTask]) -> None:
+    """Tell assignees about tasks that arrived, and the initiator when the request was decided."""
     if not created and instance.status not in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
         return
-    process_name = process_name or _process_name(session, instance)
+    about = _about(session, instance)
     for task in created:
-        params = {
-            "task_name": task.name,
-            "process_key": instance.process_key,
-            "process_name": process_name,
-            "business_key": instance.business_key,
-        }
+        params = {"task_name": task.name, **about}
         for user_id in _recipients(session, task):
             notify(
                 session,
@@ -155,12 +149,7 @@ def after_step(
             session,
             instance.initiator_id,
             "request_decided",
-            {
-                "outcome": outcome_of(instance),
-                "process_key": instance.process_key,
-                "process_name": process_name,
-                "business_key": instance.business_key,
-            },
+            {"outcome": outcome_of(instance), **about},
             instance_id=instance.id,
             dedupe_key=f"request_decided:{instance.id}",
         )
@@ -192,12 +181,15 @@ def outcome_of(instance: ProcessInstance) -> str:
     return "completed"
 
 
-def _process_name(session: Session, instance: ProcessInstance) -> str:
-    # The name only: the row also holds the whole serialized spec.
-    name = session.scalar(
-        select(ProcessDefinition.name).where(ProcessDefinition.id == instance.definition_id)
-    )
-    return name or instance.process_key
+def _about(session: Session, instance: ProcessInstance) -> dict[str, Any]:
+    """What every notice about a request names: its process (per language) and business key."""
+    definition = definitions.snapshot(session, instance.definition_id)  # cached per version
+    return {
+        "process_key": instance.process_key,
+        "process_name": definition.name,
+        "process_names": dict(definition.names),
+        "business_key": instance.business_key,
+    }
 
 
 def _recipients(session: Session, task: HumanTask) -> list[int]:
@@ -205,16 +197,15 @@ def _recipients(session: Session, task: HumanTask) -> list[int]:
     excluded = set(task.excluded_user_ids or ())
     if task.assignee_id is not None:
         return [task.assignee_id] if task.assignee_id not in excluded else []
-    found: list[int] = []
+    named = [c.user_id for c in task.candidates if c.user_id is not None]
+    active = _active(session, named)  # no query when there are none
+    found = [user_id for user_id in named if user_id in active]
     for candidate in task.candidates:
-        if candidate.user_id is not None:
-            found.append(candidate.user_id)
-        elif candidate.role:
-            holders = role_holders(session, candidate.role, limit=ROLE_FAN_OUT_LIMIT)
+        if candidate.user_id is None and candidate.role:
+            holders = role_holders(session, candidate.role, limit=ROLE_FAN_OUT_LIMIT)  # active ones only
             if len(holders) <= ROLE_FAN_OUT_LIMIT:
                 found.extend(holders)
-    active = _active(session, found)
-    return [user_id for user_id in dict.fromkeys(found) if user_id in active and user_id not in excluded]
+    return [user_id for user_id in dict.fromkeys(found) if user_id not in excluded]
 
 
 def _active(session: Session, user_ids: Iterable[int]) -> set[int]:

@@ -106,7 +106,7 @@ def _persist(session, instance, workflow, definition, actor, open_rows) -> list[
     # rows (BPMN timers and the SLA policies of the new tasks), and notifications.
     service_tasks.schedule_started(session, instance, workflow)
     timers.sync_instance(session, instance, workflow, definition, created)
-    notifications.after_step(session, instance, created, process_name=definition.name)
+    notifications.after_step(session, instance, created)
     instance.state = runtime.save_workflow(workflow)
     return created
 

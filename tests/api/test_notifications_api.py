@@ -104,3 +104,18 @@ def test_limit_and_unread_are_checked(client, org):
     )
     maybe = client.get(f"{BASE}?unread=maybe", headers=person.headers)
     assert "unread" in assert_error(maybe, 422)["errors"]["query"]
+
+
+def test_the_request_is_named_in_the_readers_language(client, org, leave_definition, session_factory):
+    started(client, org["employee_sales_1"])
+    manager = org["manager_sales"]
+    (item,) = client.get("/api/v1/notifications", headers=manager.headers).json
+    assert "«Заявление на отпуск»" in item["subject"] + item["body"]
+
+    assert (
+        client.patch("/api/v1/users/me", json={"language": "en"}, headers=manager.headers).status_code == 200
+    )
+    (item,) = client.get("/api/v1/notifications", headers=manager.headers).json
+    assert "Leave request" in item["subject"] + item["body"] and "Заявление" not in item["body"]
+    definition = client.get("/api/v1/definitions/leave_request", headers=manager.headers).json
+    assert definition["names"] == {"ru": "Заявление на отпуск", "en": "Leave request"}

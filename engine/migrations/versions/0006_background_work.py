@@ -293,6 +293,16 @@ def upgrade() -> None:
                 comment="escalationKeepsOriginal: the former holder still reads the task, without acting",
             )
         )
+    with op.batch_alter_table("process_definitions", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "names",
+                JSONType,
+                server_default="{}",
+                nullable=False,
+                comment="the name per language (ru, en) from the process's name.<lang> properties",
+            )
+        )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -308,6 +318,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("language")
+    with op.batch_alter_table("process_definitions", schema=None) as batch_op:
+        batch_op.drop_column("names")
     with op.batch_alter_table("human_tasks", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_human_tasks_escalated_from_id_users"), type_="foreignkey")
         batch_op.drop_column("escalated_from_reads")
