@@ -24,6 +24,7 @@ from pathlib import Path
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 import engine.models  # noqa: F401 - every table, for the scratch database
+import worker.operators  # noqa: F401 - render_document, so refusals list every operator
 from engine.bpmn import runtime
 from engine.bpmn.bundle import BundleRefused, build_bundle
 from engine.bpmn.decisions import DecisionFileRefused, read_decisions
