@@ -7,6 +7,12 @@ from marshmallow import Schema, fields, validate
 from engine.models import InstanceStatus
 
 
+def multipart_body(properties: dict, required: list[str]) -> dict:
+    """The OpenAPI ``requestBody`` of a multipart upload, for ``@blp.doc(**multipart_body(...))``."""
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
 class ApiErrorSchema(Schema):
     code = fields.Integer()
     status = fields.String()

@@ -175,6 +175,22 @@ class ProductionCalendar:
         return day if self.is_working_day(day) else self.next_working_day(day)
 
 
+def federal_calendar(
+    rows: Iterable[Mapping[str, Any]], *, also_years: Iterable[int] = ()
+) -> ProductionCalendar | None:
+    """The federal calendar of the ``production_calendar`` table's rows, over the years they cover.
+
+    ``also_years`` widens the range; a year without rows then counts Monday to Friday. None when
+    there is no year at all (no rows, none asked for).
+    """
+    rows = list(rows)
+    years = {int(str(row["date"])[:4]) for row in rows} | set(also_years)
+    if not years:
+        return None
+    federal = [{**row, "region": row.get("region") or None} for row in rows]
+    return ProductionCalendar(federal, first_year=min(years), last_year=max(years))
+
+
 def _days(start: date, end: date) -> Iterable[date]:
     for offset in range((end - start).days + 1):
         yield start + timedelta(days=offset)

@@ -153,6 +153,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def problem(field_name: str, rule: str, message: str, /, **params: Any) -> dict[str, Any]:
+    """One entry of a 422's ``errors``: which field, which rule, its parameters (JSON-friendly), and why."""
+    return {"field": field_name, "rule": rule, "params": plain(params), "message": message}
+
+
 def plain(value: Any) -> Any:
     """A JSON-friendly copy of a param value: ISO dates, numbers as int/float, lists for tuples."""
     if isinstance(value, datetime | date):

@@ -20,28 +20,16 @@ from api.schemas import (
     RoutePreviewArgsSchema,
     RoutePreviewSchema,
     StartArgsSchema,
+    multipart_body,
 )
 from engine.errors import InvalidBundle, InvalidData
 from engine.services import definitions, instances, route_preview
 
 blp = Blueprint("definitions", __name__, description="Process definitions (BPMN bundles)")
 
-UPLOAD_DOC = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
-                    },
-                    "required": ["files"],
-                }
-            }
-        },
-    }
-}
+UPLOAD_DOC = multipart_body(
+    {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}, ["files"]
+)
 
 
 @blp.route("")

@@ -17,28 +17,18 @@ from marshmallow import Schema, fields
 from api.auth import current_user
 from api.blueprints.instances import blp
 from api.db_session import db
-from api.schemas import ApiErrorSchema
+from api.schemas import ApiErrorSchema, multipart_body
 from engine.errors import InvalidData
 from engine.models import Document
 from engine.services import documents
 
-UPLOAD_DOC = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "kind": {"type": "string", "description": "checklist item code, e.g. diploma"},
-                    },
-                    "required": ["file", "kind"],
-                }
-            }
-        },
-    }
-}
+UPLOAD_DOC = multipart_body(
+    {
+        "file": {"type": "string", "format": "binary"},
+        "kind": {"type": "string", "description": "checklist item code, e.g. diploma"},
+    },
+    ["file", "kind"],
+)
 
 
 class DocumentSchema(Schema):

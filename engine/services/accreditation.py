@@ -332,8 +332,9 @@ def _alerted(session: Session, person: User) -> list[int]:
     head = _head_of(session, person)
     if head is not None:
         ids.append(head)
-    hr = session.scalars(select(User).where(User.is_active).order_by(User.id))
-    ids += [u.id for u in hr if u.has_role("hr") and u.id not in ids and u.id != person.id]
+    ids += [
+        user_id for user_id in notifications.role_holders(session, "hr") if user_id not in (*ids, person.id)
+    ]
     return ids
 
 

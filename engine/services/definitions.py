@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import func, select
@@ -30,6 +31,16 @@ class DefinitionSnapshot:
     forms: dict[str, Any]
     start_form: str | None
     names: dict[str, str] = field(default_factory=dict)  # the name per language
+
+    @cached_property
+    def may_have_timers(self) -> bool:
+        """Whether instances of this version can have timer rows: timer events, or SLA task policies."""
+        # SpiffWorkflow's timer classes: Duration/CycleTimerEventDefinition and TimeDateEventDefinition.
+        return (
+            "TimerEventDefinition" in self.spec_json
+            or "TimeDateEventDefinition" in self.spec_json
+            or any(meta.get("sla") for meta in self.task_meta.values())
+        )
 
     def form_schema(self, form: str | None) -> dict[str, Any] | None:
         """The JSON Schema of a form file of this bundle, or None."""

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.models import Document, ProcessInstance, RegisterCounter, User
-from engine.services import notifications, visibility
+from engine.services import instances, notifications, visibility
 
 CERTIFICATES = "CERT"
 # The outgoing-number prefix of each register: СПР-2025-00001 (справка).
@@ -116,16 +116,9 @@ def store(
     return row
 
 
-def _visible_instance(session: Session, instance_id: uuid.UUID, viewer: User) -> ProcessInstance:
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None or not visibility.can_see_instance(session, viewer, instance):
-        raise NotFound(f"instance {instance_id} not found")
-    return instance
-
-
 def list_documents(session: Session, instance_id: uuid.UUID, *, viewer: User) -> list[Document]:
     """The documents of an instance the viewer may see, oldest first. Raises NotFound otherwise."""
-    _visible_instance(session, instance_id, viewer)
+    instances.get_instance(session, instance_id, viewer=viewer)
     query = (
         select(Document).where(Document.instance_id == instance_id).order_by(Document.created_at, Document.id)
     )
@@ -197,7 +190,7 @@ def add_upload(
     and InvalidData naming the field (a bad kind, an empty file, a type other than PDF/JPEG/PNG).
     The size limit is the caller's to enforce before reading the whole body.
     """
-    instance = _visible_instance(session, instance_id, viewer)
+    instance = instances.get_instance(session, instance_id, viewer=viewer)
     if not may_upload(viewer, instance):
         raise Forbidden("only the initiator and HR add documents to a request")
     problems = []

@@ -25,20 +25,6 @@ def _open_task(session: Session, row: Timer) -> HumanTask | None:
     return task
 
 
-def holders(session: Session, task: HumanTask) -> list[int]:
-    """Who holds an open task now: its assignee, or else its named candidates and candidate roles' holders."""
-    if task.assignee_id is not None:
-        return [task.assignee_id]
-    found: list[int] = []
-    for candidate in task.candidates:
-        ids = (
-            [candidate.user_id] if candidate.user_id else notifications.role_holders(session, candidate.role)
-        )
-        found += [user_id for user_id in ids if user_id not in found]
-    excluded = set(task.excluded_user_ids or ())
-    return [user_id for user_id in found if user_id not in excluded]
-
-
 def _params(task: HumanTask, row: Timer, reason: str) -> dict[str, Any]:
     return {
         "task_name": task.name,
@@ -80,7 +66,7 @@ def _remind(session: Session, row: Timer, kind: str, event: str, reason: str) ->
         return
     mark_fired(row)
     reason = reason.format(days=(row.payload or {}).get("working_days"))
-    recipients = holders(session, task)
+    recipients = notifications.task_audience(session, task)
     _tell(session, row, task, kind, reason, recipients)
     audit.record(
         session, event, instance_id=task.instance_id, task_id=task.id, recipients=recipients, reason=reason
@@ -98,7 +84,7 @@ def fire_escalation(session: Session, row: Timer) -> None:
     payload = row.payload or {}
     reason = f"not acted on within {payload.get('working_days')} working days"
     target = payload.get("escalate_to") or MANAGER_OF_MANAGER
-    former = holders(session, task)
+    former = notifications.task_audience(session, task)
     previous = task.assignee_id
     if target == MANAGER_OF_MANAGER:
         new_holder, why_not = _manager_above(session, task)
@@ -114,15 +100,11 @@ def fire_escalation(session: Session, row: Timer) -> None:
         task.assignee_id = new_holder.id
         task.candidates = []
         task.candidate_summary = {"users": [new_holder.email], "roles": []}
-        new_holders = [new_holder.id]
     else:
         role = target.split(":", 1)[1]
         task.assignee_id = None
         task.candidates = [TaskCandidate(role=role)]
         task.candidate_summary = {"users": [], "roles": [role]}
-        new_holders = [
-            u for u in notifications.role_holders(session, role) if u not in (task.excluded_user_ids or ())
-        ]
     task.on_behalf_of_id = None
     task.escalated_at = utcnow()
     task.escalated_from_id = previous
@@ -139,6 +121,7 @@ def fire_escalation(session: Session, row: Timer) -> None:
         reason=reason,
     )
     session.flush()
+    new_holders = notifications.task_audience(session, task)  # who holds it now, as for a new task
     _tell(
         session,
         row,

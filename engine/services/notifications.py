@@ -133,7 +133,7 @@ def after_step(session: Session, instance: ProcessInstance, created: list[HumanT
     about = _about(session, instance)
     for task in created:
         params = {"task_name": task.name, **about}
-        for user_id in _recipients(session, task):
+        for user_id in task_audience(session, task):
             notify(
                 session,
                 user_id,
@@ -192,8 +192,12 @@ def _about(session: Session, instance: ProcessInstance) -> dict[str, Any]:
     }
 
 
-def _recipients(session: Session, task: HumanTask) -> list[int]:
-    """Who is told about a new task: its assignee, else each candidate user and role holder."""
+def task_audience(session: Session, task: HumanTask) -> list[int]:
+    """Who is told about a task (its arrival, its reminders): the people who hold it now.
+
+    Its assignee, or else each active candidate user and holder of a candidate role (roles held by
+    more than ROLE_FAN_OUT_LIMIT people are not broadcast), less those separation of duties excludes.
+    """
     excluded = set(task.excluded_user_ids or ())
     if task.assignee_id is not None:
         return [task.assignee_id] if task.assignee_id not in excluded else []

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.models import ProcessDefinition, User
+from engine.models import User
 from engine.services import notifications, operators
 from engine.services.operators import OperatorCall
 
@@ -88,13 +88,8 @@ def _resolve_one(call: OperatorCall, entry: str) -> list[int]:
 
 def _template_params(call: OperatorCall) -> dict[str, Any]:
     extra = call.params.get("params")
+    # The process's key, names and business key are added by notifications.notify (instance_id).
     params: dict[str, Any] = dict(extra) if isinstance(extra, dict) else {}
-    name = call.session.scalar(
-        select(ProcessDefinition.name).where(ProcessDefinition.id == call.instance.definition_id)
-    )
-    params.setdefault("process_key", call.instance.process_key)
-    params.setdefault("process_name", name or call.instance.process_key)
-    params.setdefault("business_key", call.instance.business_key)
     for name in ("subject", "message"):
         if call.params.get(name) is not None:
             params[name] = str(call.params[name])

@@ -16,14 +16,12 @@ from engine import clock
 from engine.models import HumanTask, ProcessInstance, Timer, TimerKind
 from engine.services.rule_tables import table_rows
 from rules import sla
-from rules.calendar import ProductionCalendar
+from rules.calendar import ProductionCalendar, federal_calendar
 
 
 def production_calendar(session: Session) -> ProductionCalendar | None:
     """The federal production calendar as HR keeps it (the rule table), or None without rows."""
-    from engine.services.routes.leave_checks import calendar_from  # the leave route's reading of it
-
-    return calendar_from(table_rows(session, "production_calendar")[1])
+    return federal_calendar(table_rows(session, "production_calendar")[1])
 
 
 def at_day_start(day) -> datetime:

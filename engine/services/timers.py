@@ -54,7 +54,7 @@ def sync_instance(
     time); rows of timers no longer waiting are cancelled; the SLA rows of the tasks ``created``
     by this step are written and those of tasks no longer open cancelled.
     """
-    if not _may_have_timers(definition):
+    if not definition.may_have_timers:
         return  # no timer events and no SLA policies in this version: no row can exist
     if instance.status != InstanceStatus.RUNNING:
         on_instance_closed(session, instance)
@@ -70,24 +70,6 @@ def sync_instance(
     for row in session.scalars(stale):
         _cancel(row)
     sla_policies.arm(session, instance, definition, created)
-
-
-_HAS_TIMERS: dict[Any, bool] = {}  # by definition version id; versions are immutable
-
-
-def _may_have_timers(definition) -> bool:
-    """Whether instances of this version can have timer rows: timer events, or SLA task policies."""
-    found = _HAS_TIMERS.get(definition.id)
-    if found is None:
-        spec = definition.spec_json
-        # SpiffWorkflow's timer classes: Duration/CycleTimerEventDefinition and TimeDateEventDefinition.
-        found = (
-            "TimerEventDefinition" in spec
-            or "TimeDateEventDefinition" in spec
-            or any(meta.get("sla") for meta in definition.task_meta.values())
-        )
-        _HAS_TIMERS[definition.id] = found
-    return found
 
 
 def _sync_bpmn(session: Session, instance: ProcessInstance, workflow) -> None:

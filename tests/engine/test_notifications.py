@@ -105,7 +105,7 @@ def test_a_task_for_a_role_tells_its_holders_unless_the_role_is_crowded(session_
             candidates=[TaskCandidate(role="hr"), TaskCandidate(role="employee")],
             excluded_user_ids=[],
         )
-        assert notifications._recipients(s, task) == [org["hr"].id]  # employee: more than 3 hold it
+        assert notifications.task_audience(s, task) == [org["hr"].id]  # employee: more than 3 hold it
 
 
 def test_an_inactive_or_excluded_candidate_is_not_told(session_factory, org):
@@ -122,7 +122,7 @@ def test_an_inactive_or_excluded_candidate_is_not_told(session_factory, org):
             ],
             excluded_user_ids=[org["hr"].id],
         )
-        assert notifications._recipients(s, task) == [org["employee_ops_2"].id]
+        assert notifications.task_audience(s, task) == [org["employee_ops_2"].id]
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from engine.models._types import utcnow
 from engine.services import accreditation, audit, person_facts, process_hooks
 from engine.services.users import normalise_email
 from rules.dates import add_years
+from rules.outcomes import problem
 
 KEY = accreditation.KEY
 SPECIALIST_TASKS = frozenset({"draft_report", "record_submission"})
@@ -32,17 +33,13 @@ HOURS_SHORT = "ZET_HOURS_SHORT"
 DOCUMENTS_MISSING = "DOCUMENTS_MISSING"
 
 
-def _problem(field_name: str, rule: str, message: str, /, **params: Any) -> dict[str, Any]:
-    return {"field": field_name, "rule": rule, "params": params, "message": message}
-
-
 def _day(data: dict[str, Any], name: str) -> date:
     """A date field of a form (the schema checked its shape)."""
     try:
         return date.fromisoformat(str(data.get(name)))
     except ValueError:
         raise InvalidData(
-            f"{name} is not a date", [_problem(f"data.{name}", "INVALID_DATE", "must be YYYY-MM-DD")]
+            f"{name} is not a date", [problem(f"data.{name}", "INVALID_DATE", "must be YYYY-MM-DD")]
         ) from None
 
 
@@ -51,7 +48,7 @@ def _not_in_future(data: dict[str, Any], name: str, today: date) -> date:
     if day > today:
         raise InvalidData(
             f"{name} is in the future",
-            [_problem(f"data.{name}", "DATE_IN_FUTURE", "cannot be after today", today=today.isoformat())],
+            [problem(f"data.{name}", "DATE_IN_FUTURE", "cannot be after today", today=today.isoformat())],
         )
     return day
 
@@ -125,7 +122,7 @@ class AccreditationHooks(process_hooks.ProcessHooks):
                 raise InvalidData(
                     "the decision is dated before the submission",
                     [
-                        _problem(
+                        problem(
                             "data.decision_date",
                             "BEFORE_SUBMISSION",
                             "before submitted_on",
@@ -150,12 +147,12 @@ def _specialist(session: Session, actor: User, email: Any) -> User:
     if not actor.has_role("hr", "admin"):
         raise InvalidData(
             "only HR starts an accreditation for someone else",
-            [_problem("data.email", "ACCREDITATION_FOR_OTHERS", "leave it empty to start your own")],
+            [problem("data.email", "ACCREDITATION_FOR_OTHERS", "leave it empty to start your own")],
         )
     person = session.scalar(select(User).where(User.email == normalise_email(str(email))))
     if person is None or not person.is_active:
         raise InvalidData(
-            "the specialist is not known", [_problem("data.email", "PERSON_UNKNOWN", "no active user has it")]
+            "the specialist is not known", [problem("data.email", "PERSON_UNKNOWN", "no active user has it")]
         )
     return person
 
@@ -170,7 +167,7 @@ def _portfolio_ready(
     required = accreditation.ZET_REQUIRED
     if hours < required:
         problems.append(
-            _problem(
+            problem(
                 "data.zet_hours",
                 HOURS_SHORT,
                 accreditation.hours_summary(hours),
@@ -182,7 +179,7 @@ def _portfolio_ready(
     missing = missing_documents(session, instance)
     if missing:
         problems.append(
-            _problem(
+            problem(
                 "documents",
                 DOCUMENTS_MISSING,
                 "upload to the request: " + ", ".join(missing),

@@ -28,7 +28,7 @@ from engine.services.users import normalise_email
 from rules import outcomes
 from rules.bonus import Sanction, tenure_months
 from rules.dmn import DmnModel, load_dmn
-from rules.outcomes import Effect, plain
+from rules.outcomes import Effect, plain, problem
 
 KEY = "bonus"
 APPROVAL_TASKS = frozenset({"director_approval", "hr_partner_check", "position_approval"})
@@ -89,10 +89,6 @@ class Evaluation:
     flags: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _problem(field_name: str, rule: str, message: str, /, **params: Any) -> dict[str, Any]:
-    return {"field": field_name, "rule": rule, "params": plain(params), "message": message}
-
-
 def _refuse(message: str, problem: dict[str, Any]) -> InvalidData:
     return InvalidData(message, [problem])
 
@@ -142,14 +138,14 @@ def _decide(
     if model is None:
         raise _refuse(
             f"bonus version {definition.version} has no decision '{decision_id}'",
-            _problem("definition", TABLE_ERROR, "decision missing from the bundle", decision=decision_id),
+            problem("definition", TABLE_ERROR, "decision missing from the bundle", decision=decision_id),
         )
     result = model.evaluate(decision_id, inputs)
     if result.errors or result.output is None:
         reason = "; ".join(result.errors) or "no rule matched"
         raise _refuse(
             f"the bonus table '{decision_id}' cannot decide: {reason}",
-            _problem("definition", TABLE_ERROR, reason, decision=decision_id),
+            problem("definition", TABLE_ERROR, reason, decision=decision_id),
         )
     return {"output": result.output, "matched": result.matched_ids, "version": version}
 
@@ -183,12 +179,12 @@ def _employee(session: Session, actor: User, email: Any) -> User:
         person = session.scalar(select(User).where(User.email == normalise_email(email)))
     if person is None:
         raise _refuse(
-            "the employee is not known", _problem(field_name, EMPLOYEE_UNKNOWN, "no user has this e-mail")
+            "the employee is not known", problem(field_name, EMPLOYEE_UNKNOWN, "no user has this e-mail")
         )
     if person.id == actor.id:
         raise _refuse(
             "you may not file a bonus for yourself",
-            _problem(field_name, SELF_BONUS, "separation of duties: a bonus is filed for someone else"),
+            problem(field_name, SELF_BONUS, "separation of duties: a bonus is filed for someone else"),
         )
     current, seen = person, set()
     for _ in range(MAX_LEVELS):
@@ -200,7 +196,7 @@ def _employee(session: Session, actor: User, email: Any) -> User:
         current = session.get(User, current.manager_id)
     raise _refuse(
         "the employee is not in your reporting line",
-        _problem(field_name, NOT_IN_LINE, "a manager files bonuses only for people who report to them"),
+        problem(field_name, NOT_IN_LINE, "a manager files bonuses only for people who report to them"),
     )
 
 
@@ -281,16 +277,16 @@ def _route_gaps(session: Session, department: Department, chain: list[str]) -> l
     gaps = []
     for step in chain:
         if step == STEP_DEPARTMENT_HEAD and department.head_id is None:
-            gaps.append(_problem("chain", ROUTE_GAP, "the department has no head", step=step))
+            gaps.append(problem("chain", ROUTE_GAP, "the department has no head", step=step))
         elif step == STEP_HR_PARTNER and department.hr_partner_id is None:
-            gaps.append(_problem("chain", ROUTE_GAP, "the department has no HR partner", step=step))
+            gaps.append(problem("chain", ROUTE_GAP, "the department has no HR partner", step=step))
         elif (
             step not in (STEP_DEPARTMENT_HEAD, STEP_HR_PARTNER)
             and coordinator_for(session, COORDINATOR_PREFIX + step) is None
         ):
             coordinator = COORDINATOR_PREFIX + step
             message = f"nobody is named for the step '{step}': HR names the coordinator '{coordinator}'"
-            gaps.append(_problem("chain", ROUTE_GAP, message, step=step))
+            gaps.append(problem("chain", ROUTE_GAP, message, step=step))
     return gaps
 
 
@@ -314,12 +310,12 @@ class BonusHooks(process_hooks.ProcessHooks):
         if department is None:
             raise _refuse(
                 "the employee has no department, so there is no fund and no approver",
-                _problem("data.employee_email", ROUTE_GAP, "the employee has no department"),
+                problem("data.employee_email", ROUTE_GAP, "the employee has no department"),
             )
         if not person.monthly_salary or person.monthly_salary <= 0:
             raise _refuse(
                 "the employee has no monthly salary on record; HR sets it before a bonus can be checked",
-                _problem("data.employee_email", NO_SALARY, "no monthly salary on record"),
+                problem("data.employee_email", NO_SALARY, "no monthly salary on record"),
             )
         bonus_type, amount = data["bonus_type"], Decimal(str(data["amount"]))
         facts = _facts(person, bonus_type, _today())
@@ -329,7 +325,7 @@ class BonusHooks(process_hooks.ProcessHooks):
             params = {"rule": eligibility.get("rule"), "until": facts["sanction_end"]}
             raise _refuse(
                 f"not eligible for a bonus: {eligibility.get('reason')}",
-                _problem("data.bonus_type", outcomes.BONUS_NOT_ELIGIBLE, eligibility.get("reason"), **params),
+                problem("data.bonus_type", outcomes.BONUS_NOT_ELIGIBLE, eligibility.get("reason"), **params),
             )
         ratio = amount / person.monthly_salary
         fund = _fund(session, department.code, data["period"])
@@ -347,7 +343,7 @@ class BonusHooks(process_hooks.ProcessHooks):
             )
             raise _refuse(
                 message,
-                _problem(
+                problem(
                     "data.amount",
                     outcomes.BONUS_LIMIT_EXCEEDED,
                     message,
@@ -359,7 +355,7 @@ class BonusHooks(process_hooks.ProcessHooks):
         if not chain:
             raise _refuse(
                 "the bonus route table gives no approval step for this bonus",
-                _problem("chain", ROUTE_GAP, "no row of bonus_route matched"),
+                problem("chain", ROUTE_GAP, "no row of bonus_route matched"),
             )
         gaps = _route_gaps(session, department, chain)
         if gaps:

@@ -29,7 +29,8 @@ from engine.services import documents, process_hooks
 from engine.services.coordinators import coordinator_for
 from engine.services.routes import leave_records
 from engine.services.rule_tables import table_rows
-from rules.calendar import ProductionCalendar
+from rules.calendar import ProductionCalendar, federal_calendar
+from rules.outcomes import problem
 
 KEY = "certificate"
 TYPES = ("employment", "used_leave", "visa", "ndfl")
@@ -48,7 +49,7 @@ MISSING_FACT = "CERT_FACT_MISSING"
 
 def _problem(field_name: str, rule: str, message: str) -> dict[str, Any]:
     # Named as the form's own errors name them: data.<field>.
-    return {"field": f"data.{field_name}", "rule": rule, "params": {}, "message": message}
+    return problem(f"data.{field_name}", rule, message)
 
 
 def _calendar(session: Session, around: date) -> ProductionCalendar:
@@ -58,9 +59,7 @@ def _calendar(session: Session, around: date) -> ProductionCalendar:
     holiday early, which errs on the employee's side.
     """
     _version, rows = table_rows(session, "production_calendar")
-    years = {int(str(row["date"])[:4]) for row in rows} | {around.year, around.year + 1}
-    federal = [{**row, "region": row.get("region") or None} for row in rows]
-    return ProductionCalendar(federal, first_year=min(years), last_year=max(years))
+    return federal_calendar(rows, also_years=(around.year, around.year + 1))
 
 
 def sla_row(session: Session, certificate_type: str) -> dict[str, Any] | None:

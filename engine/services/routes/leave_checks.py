@@ -28,11 +28,11 @@ from engine.services.routes import leave_records
 from engine.services.rule_tables import table_rows
 from rules import leave_days, outcomes
 from rules.blocked_dates import BlockPeriod, check_blocked_on_apply, check_blocked_on_approve
-from rules.calendar import ProductionCalendar
+from rules.calendar import ProductionCalendar, federal_calendar
 from rules.dates import add_months
 from rules.department_limits import Absence, LimitRule, absent_per_day, check_department_limit
 from rules.leave_days import BookedLeave
-from rules.outcomes import Effect, Outcome
+from rules.outcomes import Effect, Outcome, problem
 from rules.shift_replacement import Credential, Replacement, check_replacement, check_replacement_named
 
 MAX_PERIOD_DAYS = 366
@@ -77,10 +77,6 @@ class Result:
         return outcome
 
 
-def _problem(field_name: str, rule: str, message: str, **params: Any) -> dict[str, Any]:
-    return {"field": field_name, "rule": rule, "params": outcomes.plain(params), "message": message}
-
-
 @dataclass(frozen=True)
 class Tables:
     """The rule-table rows a check run reads, with their versions."""
@@ -99,26 +95,17 @@ class Tables:
         return {name: self.versions[name] for name in names}
 
 
-def calendar_from(rows: list[dict[str, Any]]) -> ProductionCalendar | None:
-    """The federal production calendar over the years its rows cover, or None without rows."""
-    years = sorted({int(str(row["date"])[:4]) for row in rows})
-    if not years:
-        return None
-    federal = [{**row, "region": row.get("region") or None} for row in rows]
-    return ProductionCalendar(federal, first_year=years[0], last_year=years[-1])
-
-
 def _period(data: Mapping[str, Any], today: date) -> tuple[date, date] | list[dict[str, Any]]:
     try:
         start, end = date.fromisoformat(data["start"]), date.fromisoformat(data["end"])
     except (KeyError, TypeError, ValueError):
-        return [_problem("start", outcomes.INVALID_PERIOD, "start and end must be ISO dates")]
+        return [problem("start", outcomes.INVALID_PERIOD, "start and end must be ISO dates")]
     if end < start:
         outcome = outcomes.failed(outcomes.INVALID_PERIOD, start=start, end=end)
-        return [_problem("end", outcome.code, outcome.message, start=start, end=end)]
+        return [problem("end", outcome.code, outcome.message, start=start, end=end)]
     if start < today:
         return [
-            _problem(
+            problem(
                 "start",
                 "START_IN_PAST",
                 f"the leave starts on {start.isoformat()}, before today ({today.isoformat()})",
@@ -128,7 +115,7 @@ def _period(data: Mapping[str, Any], today: date) -> tuple[date, date] | list[di
         ]
     if (end - start).days + 1 > MAX_PERIOD_DAYS:
         return [
-            _problem(
+            problem(
                 "end",
                 "PERIOD_TOO_LONG",
                 f"a request covers at most {MAX_PERIOD_DAYS} calendar days",
@@ -143,7 +130,7 @@ def _calendar_covers(calendar: ProductionCalendar | None, start: date, end: date
         return []
     missing = sorted({start.year, end.year})
     return [
-        _problem(
+        problem(
             "start",
             "CALENDAR_MISSING",
             f"the production calendar has no rows for {', '.join(map(str, missing))}; HR must add the year",
@@ -188,12 +175,12 @@ def check_submission(session: Session, actor: User, data: Mapping[str, Any], *, 
     policy = _leave_type_row(tables, leave_type)
     if policy is None:
         result.problems.append(
-            _problem(
+            problem(
                 "leave_type", "UNKNOWN_LEAVE_TYPE", f"leave type {leave_type} is not in the leave_types table"
             )
         )
         return result
-    calendar = calendar_from(tables.rows["production_calendar"])
+    calendar = federal_calendar(tables.rows["production_calendar"])
     result.problems += _calendar_covers(calendar, start, end)
     if result.problems:
         return result
@@ -474,7 +461,7 @@ def _replacement(session, result, tables, actor, data, start, end) -> None:
         needed = tuple(q.code for q in person_facts.qualifications_of(session, actor.id))
         shifts = leave_records.shifts_during(actor, start, end, needed)
     except ValueError as exc:
-        result.problems.append(_problem("replacement", "ROSTER_INVALID", f"the requester's roster: {exc}"))
+        result.problems.append(problem("replacement", "ROSTER_INVALID", f"the requester's roster: {exc}"))
         return
     email = (data.get("replacement") or "").strip().lower()
     named = result.add(
@@ -491,13 +478,13 @@ def _replacement(session, result, tables, actor, data, start, end) -> None:
     colleague = session.scalar(select(User).where(User.email == email))
     if colleague is None or not colleague.is_active:
         result.problems.append(
-            _problem("replacement", "REPLACEMENT_UNKNOWN", "no active colleague has this e-mail")
+            problem("replacement", "REPLACEMENT_UNKNOWN", "no active colleague has this e-mail")
         )
         return
     try:
         own = leave_records.roster(colleague) or []
     except ValueError as exc:
-        result.problems.append(_problem("replacement", "ROSTER_INVALID", f"the replacement's roster: {exc}"))
+        result.problems.append(problem("replacement", "ROSTER_INVALID", f"the replacement's roster: {exc}"))
         return
     candidate = Replacement(
         person_id=str(colleague.id),
